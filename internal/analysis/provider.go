@@ -1,0 +1,51 @@
+package analysis
+
+import (
+	"context"
+	"time"
+)
+
+// Provider reads the cumulative per-version request series of one service in one
+// environment. Counters only grow (until the data plane restarts); judges work on the
+// difference between two reads.
+//
+// Implementations are safe for concurrent use. Query returns an error when the source
+// cannot be read; a version with no traffic yet is a zero Series, not an error.
+type Provider interface {
+	Query(ctx context.Context, q Query) (Series, error)
+}
+
+// Query selects one version's series.
+type Query struct {
+	Service string
+	Env     string
+	Version string
+}
+
+// Series is a cumulative read of one version's traffic at one moment.
+type Series struct {
+	Version string
+	At      time.Time
+	// Requests is every response counted; Errors those with status >= 500.
+	Requests float64
+	Errors   float64
+	// Latency is the cumulative latency histogram over all routes.
+	Latency Histogram
+	// Routes breaks requests and errors down by route.
+	Routes map[string]RouteCounts
+}
+
+// RouteCounts are one route's cumulative counts.
+type RouteCounts struct {
+	Requests float64
+	Errors   float64
+}
+
+// Histogram is a cumulative histogram: Counts[i] observations were <= Bounds[i] seconds.
+// Count includes the +Inf bucket.
+type Histogram struct {
+	Bounds []float64
+	Counts []float64
+	Count  float64
+	Sum    float64
+}

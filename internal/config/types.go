@@ -1,0 +1,136 @@
+package config
+
+// Config is a service's slipway.yaml: how it is checked, built, shipped and judged.
+// The zero value of every optional field is useful; each field says its default.
+type Config struct {
+	// Service names the service (required): lower-case letters, digits and dashes.
+	Service string `yaml:"service" json:"service"`
+	// Build says how the artifact's binary is compiled.
+	Build Build `yaml:"build" json:"build"`
+	// Pipelines maps a run kind (branch, pr, main, hotfix) to its steps.
+	// The main pipeline gates the artifact; hotfix runs for fix/* and hotfix/* branches.
+	Pipelines map[string]Pipeline `yaml:"pipelines" json:"pipelines"`
+	// Environments in promotion order (dev, staging, prod): each one promotes to the next.
+	Environments []Environment `yaml:"environments" json:"environments"`
+	// Notify says where rollbacks and incidents are announced. The console always is.
+	Notify Notify `yaml:"notify" json:"notify,omitempty"`
+}
+
+// Build describes how the service's binary is compiled into the artifact.
+type Build struct {
+	// Main is the Go main package to build (required), e.g. ./cmd/contract-api.
+	Main string `yaml:"main" json:"main"`
+	// Health is the HTTP path answering 200 once an instance is ready. Default /healthz.
+	Health string `yaml:"health" json:"health,omitempty"`
+	// PortEnv is the environment variable that tells an instance its port. Default PORT.
+	PortEnv string `yaml:"port-env" json:"port-env,omitempty"`
+}
+
+// Pipeline is a set of steps forming a DAG through their needs.
+type Pipeline struct {
+	Steps []Step `yaml:"steps" json:"steps"`
+}
+
+// Step is one command of a pipeline. Its result is cached by the hash of its inputs.
+type Step struct {
+	// Name identifies the step in its pipeline (required, unique).
+	Name string `yaml:"name" json:"name"`
+	// Run is the shell command (required). It is a Go text/template with
+	// .Commit, .BaseRef, .Branch, .Version and .AffectedPackages.
+	Run string `yaml:"run" json:"run"`
+	// Needs lists steps that must pass first. Steps without needs start at once, in parallel.
+	Needs []string `yaml:"needs" json:"needs,omitempty"`
+	// Inputs are globs of files whose content keys the cache. Default: every tracked file.
+	Inputs []string `yaml:"inputs" json:"inputs,omitempty"`
+	// Env adds environment variables to the command.
+	Env map[string]string `yaml:"env" json:"env,omitempty"`
+	// Timeout bounds the step. Default 10m.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Cache turns the step cache off when false. Default true.
+	Cache *bool `yaml:"cache" json:"cache,omitempty"`
+}
+
+// Environment is a named place the artifact runs.
+type Environment struct {
+	// Name of the environment (required, unique), e.g. dev, staging, prod.
+	Name string `yaml:"name" json:"name"`
+	// Promotion is how an artifact enters: auto (when the previous environment's gates
+	// pass) or manual (slipway promote). Default auto.
+	Promotion string `yaml:"promotion" json:"promotion,omitempty"`
+	// Replicas is how many instances of a version run. Default 1.
+	Replicas int `yaml:"replicas" json:"replicas,omitempty"`
+	// Smoke checks run against every new deployment; all must pass for its gates.
+	Smoke []Check `yaml:"smoke" json:"smoke,omitempty"`
+	// Rollout, when set, moves traffic to a candidate step by step under analysis.
+	// Without it a deployment replaces the previous version at once.
+	Rollout *Rollout `yaml:"rollout" json:"rollout,omitempty"`
+}
+
+// Check is one HTTP request with an expected status code.
+type Check struct {
+	Name string `yaml:"name" json:"name"`
+	// Method defaults to GET.
+	Method string `yaml:"method" json:"method,omitempty"`
+	// Path is requested on the instance (required), e.g. /healthz.
+	Path string `yaml:"path" json:"path"`
+	// Body is sent as application/json when set.
+	Body string `yaml:"body" json:"body,omitempty"`
+	// Expect is the wanted status code. Default 200.
+	Expect int `yaml:"expect" json:"expect,omitempty"`
+}
+
+// Rollout is a canary strategy.
+type Rollout struct {
+	// Steps are the candidate's traffic weights in percent, increasing, ending at 100.
+	// Default [5, 25, 50, 100].
+	Steps []int `yaml:"steps" json:"steps,omitempty"`
+	// Bake is how long each step is observed before the next one. Default 10m.
+	Bake Duration `yaml:"bake" json:"bake,omitempty"`
+	// Interval is how often analysis judges the candidate. Default 30s.
+	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	// KeepWarm is how long the previous version keeps running after a promotion,
+	// so a late rollback is instant. Default 30m.
+	KeepWarm Duration `yaml:"keep-warm" json:"keep-warm,omitempty"`
+	// Analysis says how the candidate is judged.
+	Analysis Analysis `yaml:"analysis" json:"analysis"`
+	// Hotfix overrides steps, bake and checks for fix commits.
+	Hotfix *Profile `yaml:"hotfix" json:"hotfix,omitempty"`
+}
+
+// Profile overrides parts of a rollout for a kind of change (hotfix).
+type Profile struct {
+	Steps    []int    `yaml:"steps" json:"steps,omitempty"`
+	Bake     Duration `yaml:"bake" json:"bake,omitempty"`
+	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	// Checks replace the rollout's checks when set.
+	Checks []MetricCheck `yaml:"checks" json:"checks,omitempty"`
+}
+
+// Analysis configures how metrics are read and judged.
+type Analysis struct {
+	// Provider of metrics: router (the built-in router's per-version series). Default router.
+	Provider string `yaml:"provider" json:"provider,omitempty"`
+	// MinRequests is how many candidate requests a step needs before it may be judged
+	// healthy. Default 50.
+	MinRequests int `yaml:"min-requests" json:"min-requests,omitempty"`
+	// OnNoData is what happens when metrics are missing or the provider fails:
+	// pause (hold the step) or rollback. Missing data never promotes. Default rollback.
+	OnNoData string `yaml:"on-no-data" json:"on-no-data,omitempty"`
+	// Checks are the conditions the candidate must hold.
+	Checks []MetricCheck `yaml:"checks" json:"checks"`
+}
+
+// MetricCheck is one condition on a candidate metric.
+type MetricCheck struct {
+	// Metric is error-rate (5xx share of requests) or latency-p95 / latency-p99 (seconds).
+	Metric string `yaml:"metric" json:"metric"`
+	// Max is the highest acceptable value: a ratio for error-rate, a duration for latency
+	// (e.g. 0.01, 250ms).
+	Max string `yaml:"max" json:"max"`
+}
+
+// Notify configures announcements beyond the console.
+type Notify struct {
+	// Webhook receives a JSON POST for every rollback and incident. Supports ${ENV}.
+	Webhook string `yaml:"webhook" json:"webhook,omitempty"`
+}

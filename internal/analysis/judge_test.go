@@ -1,0 +1,84 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+)
+
+func TestJudge(t *testing.T) {
+	slo := Criteria{MinRequests: 100, Checks: []Check{{Metric: ErrorRate, Max: 0.01}}}
+	tests := []struct {
+		name     string
+		c        Criteria
+		s        Series
+		want     Outcome
+		wantRate float64
+	}{
+		{"no traffic is inconclusive", slo, Series{}, Inconclusive, 0},
+		{"few clean requests wait", slo, Series{Requests: 40}, Inconclusive, 0},
+		{"one early error may still be diluted", slo, Series{Requests: 40, Errors: 1}, Inconclusive, 0.025},
+		{"early errors beyond what the minimum can absorb fail", slo, Series{Requests: 40, Errors: 2}, Fail, 0.05},
+		{"clean minimum passes", slo, Series{Requests: 100}, Pass, 0},
+		{"rate at the threshold passes", slo, Series{Requests: 200, Errors: 2}, Pass, 0.01},
+		{"rate over the threshold fails", slo, Series{Requests: 300, Errors: 4}, Fail, 4.0 / 300},
+		{"unknown metric fails safe", Criteria{MinRequests: 1, Checks: []Check{{Metric: "cpu"}}}, Series{Requests: 10}, Fail, 0},
+	}
+	for _, tt := range tests {
+		v := Judge(tt.c, tt.s)
+		if v.Outcome != tt.want {
+			t.Errorf("%s: Judge(%+v) = %s (%s), want %s", tt.name, tt.s, v.Outcome, v.Reason, tt.want)
+		}
+		if len(v.Results) != len(tt.c.Checks) {
+			t.Fatalf("%s: %d results, want %d", tt.name, len(v.Results), len(tt.c.Checks))
+		}
+		if r := v.Results[0]; tt.c.Checks[0].Metric == ErrorRate && (math.Abs(r.Value-tt.wantRate) > 1e-9 || r.Samples != tt.s.Requests || r.Threshold != 0.01) {
+			t.Errorf("%s: result %+v, want value %v samples %v threshold 0.01", tt.name, r, tt.wantRate, tt.s.Requests)
+		}
+	}
+}
+
+func TestJudgeLatency(t *testing.T) {
+	bounds := []float64{0.01, 0.05, 0.1, 0.5}
+	// 100 requests: 90 under 10ms, 10 between 100ms and 500ms.
+	h := Histogram{Bounds: bounds, Counts: []float64{90, 90, 90, 100}, Count: 100}
+	c := Criteria{MinRequests: 50, Checks: []Check{{Metric: LatencyP95, Max: 0.25}}}
+	v := Judge(c, Series{Requests: 100, Latency: h})
+	// rank 95 falls in the (0.1, 0.5] bucket, half way: 0.3s.
+	if got := v.Results[0].Value; math.Abs(got-0.3) > 1e-9 || v.Outcome != Fail {
+		t.Errorf("p95 = %v, outcome %s; want 0.3, fail", got, v.Outcome)
+	}
+	c.Checks[0].Max = 0.35
+	if v := Judge(c, Series{Requests: 100, Latency: h}); v.Outcome != Pass {
+		t.Errorf("p95 0.3 under 0.35: outcome %s, want pass", v.Outcome)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	tests := []struct {
+		h    Histogram
+		q    float64
+		want float64
+	}{
+		{Histogram{}, 0.95, 0},
+		{Histogram{Bounds: []float64{0.1, 1}, Counts: []float64{10, 10}, Count: 10}, 0.5, 0.05},
+		{Histogram{Bounds: []float64{0.1, 1}, Counts: []float64{0, 0}, Count: 10}, 0.5, 1}, // all in +Inf
+	}
+	for _, tt := range tests {
+		if got := tt.h.Quantile(tt.q); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("Quantile(%v) of %+v = %v, want %v", tt.q, tt.h, got, tt.want)
+		}
+	}
+}
+
+func TestSub(t *testing.T) {
+	from := Series{Requests: 100, Errors: 1, Latency: Histogram{Bounds: []float64{1}, Counts: []float64{100}, Count: 100}}
+	to := Series{Requests: 150, Errors: 4, Latency: Histogram{Bounds: []float64{1}, Counts: []float64{148}, Count: 150}}
+	d := Sub(to, from)
+	if d.Requests != 50 || d.Errors != 3 || d.Latency.Count != 50 || d.Latency.Counts[0] != 48 {
+		t.Errorf("Sub = %+v, want 50 requests, 3 errors, 48 of 50 under 1s", d)
+	}
+	restarted := Series{Requests: 7, Errors: 1}
+	if d := Sub(restarted, from); d.Requests != 7 || d.Errors != 1 {
+		t.Errorf("Sub after a counter reset = %+v, want the new read itself", d)
+	}
+}

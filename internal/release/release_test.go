@@ -28,7 +28,7 @@ func TestParseCommit(t *testing.T) {
 		{"refactor!: rename package", "", release.Commit{Type: "refactor", Breaking: true, BreakingNote: "rename package", Description: "rename package"}},
 		{"feat: new flag", "Longer text.\n\nBREAKING CHANGE: the --old flag is gone;\nuse --new instead\nRefs: #42",
 			release.Commit{Type: "feat", Description: "new flag", Breaking: true, BreakingNote: "the --old flag is gone;\nuse --new instead",
-				Body: "Longer text.\n\nBREAKING CHANGE: the --old flag is gone;\nuse --new instead\nRefs: #42",
+				Body:    "Longer text.\n\nBREAKING CHANGE: the --old flag is gone;\nuse --new instead\nRefs: #42",
 				Footers: []release.Footer{{"BREAKING CHANGE", "the --old flag is gone;\nuse --new instead"}, {"Refs", "#42"}}}},
 		{"fix: x", "BREAKING-CHANGE: config key renamed",
 			release.Commit{Type: "fix", Description: "x", Breaking: true, BreakingNote: "config key renamed", Body: "BREAKING-CHANGE: config key renamed",

@@ -1,0 +1,108 @@
+package router
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Backend is one version of the service behind the router.
+type Backend struct {
+	// Version labels the backend's responses and metrics; unique within a Config.
+	Version string `json:"version"`
+	// URL is the backend's base URL (http or https), for example http://127.0.0.1:8081.
+	URL string `json:"url"`
+	// Weight is the share of requests, in percent (0 to 100).
+	Weight int `json:"weight"`
+}
+
+// Config is the routing table of one service in one environment.
+type Config struct {
+	Service string `json:"service"`
+	Env     string `json:"env"`
+	// Generation is set by the router and increments on every applied change; the
+	// value a caller sends is ignored.
+	Generation int64 `json:"generation"`
+	// Backends' weights sum to 100. With no backends the router answers 503.
+	Backends []Backend `json:"backends"`
+}
+
+// ValidationError lists every problem found in a Config. Apply returns it (and the
+// admin API answers 400 with it) when a Config is rejected; nothing changes then.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid router config: " + strings.Join(e.Problems, "; ")
+}
+
+// Validate reports every problem of cfg at once as a *ValidationError, or nil.
+func (cfg Config) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if strings.TrimSpace(cfg.Service) == "" {
+		add("service is empty: name the service the router fronts")
+	}
+	if strings.TrimSpace(cfg.Env) == "" {
+		add("env is empty: name the environment the router serves")
+	}
+	seen := make(map[string]int, len(cfg.Backends))
+	sum := 0
+	for i, b := range cfg.Backends {
+		where := fmt.Sprintf("backends[%d]", i)
+		if b.Version == "" {
+			add("%s.version is empty: every backend needs a version", where)
+		} else if first, dup := seen[b.Version]; dup {
+			add("%s.version %q duplicates backends[%d]: each version appears once", where, b.Version, first)
+		} else {
+			seen[b.Version] = i
+		}
+		if b.Weight < 0 || b.Weight > 100 {
+			add("%s.weight %d is out of range: use a percentage from 0 to 100", where, b.Weight)
+		}
+		sum += b.Weight
+		if err := checkURL(b.URL); err != nil {
+			add("%s.url %q %v", where, b.URL, err)
+		}
+	}
+	if len(cfg.Backends) > 0 && sum != 100 {
+		add("backend weights sum to %d: they must sum to 100", sum)
+	}
+	if len(problems) > 0 {
+		return &ValidationError{Problems: problems}
+	}
+	return nil
+}
+
+func checkURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("is empty: give the backend's base URL, e.g. http://127.0.0.1:8081")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("does not parse: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("has scheme %q: use http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host: use scheme://host:port")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("has a query or fragment: give only scheme, host and an optional path")
+	}
+	return nil
+}
+
+// sameRouting reports whether a and b route identically (Generation aside).
+func sameRouting(a, b Config) bool {
+	return a.Service == b.Service && a.Env == b.Env && slices.Equal(a.Backends, b.Backends)
+}
+
+// clone returns a deep copy of cfg, so callers never share the router's slices.
+func (cfg Config) clone() Config {
+	cfg.Backends = slices.Clone(cfg.Backends)
+	return cfg
+}

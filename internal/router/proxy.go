@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -59,7 +60,25 @@ func newProxy(k proxyKey, log *slog.Logger) (*proxy, error) {
 			http.Error(w, fmt.Sprintf("slipway router: version %s of %s is unreachable", k.version, k.service),
 				http.StatusBadGateway)
 		},
-		ErrorLog: slog.NewLogLogger(blog.Handler(), slog.LevelWarn),
+		ErrorLog:   slog.NewLogLogger(blog.Handler(), slog.LevelWarn),
+		BufferPool: copyBuffers,
 	}
 	return &proxy{rp: rp, transport: transport}, nil
+}
+
+// copyBuffers recycles the 32 KiB buffers the proxies copy response bodies through,
+// instead of allocating one per request.
+var copyBuffers = &bufferPool{}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (p *bufferPool) Put(b []byte) {
+	p.pool.Put(&b)
 }

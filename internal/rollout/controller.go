@@ -1,0 +1,334 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/router"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// records is the part of the store a controller needs.
+type records interface {
+	Put(ctx context.Context, kind, id string, v any) error
+	Get(ctx context.Context, kind, id string, v any) error
+	Append(ctx context.Context, e store.Event) (store.Event, error)
+	NextSeq(ctx context.Context, name string) (int64, error)
+}
+
+// Splitter applies a traffic split; *router.Client is one.
+type Splitter interface {
+	Apply(ctx context.Context, cfg router.Config) (router.Config, error)
+}
+
+// Controller drives rollouts.
+type Controller struct {
+	Store records
+	// Router returns the traffic Splitter in front of service in env.
+	Router func(service, env string) Splitter
+	// Metrics returns the provider that reads service's traffic in env.
+	Metrics func(service, env string) analysis.Provider
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Out receives one human line per decision; may be nil.
+	Out io.Writer
+}
+
+const kind = "rollout"
+
+func (c *Controller) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Controller) printf(format string, args ...any) {
+	if c.Out != nil {
+		fmt.Fprintf(c.Out, format+"\n", args...)
+	}
+}
+
+// Start persists a new rollout and applies its first step.
+func (c *Controller) Start(ctx context.Context, s Spec) (*Rollout, error) {
+	if err := validate(s); err != nil {
+		return nil, fmt.Errorf("start rollout of %s %s in %s: %w", s.Service, s.Candidate.Version, s.Env, err)
+	}
+	n, err := c.Store.NextSeq(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rollout{ID: fmt.Sprintf("ro-%d", n), Spec: s, Phase: Progressing, Weight: s.Steps[0], StartedAt: c.now()}
+	if err := c.save(ctx, r); err != nil {
+		return nil, err
+	}
+	c.event(ctx, r, "rollout.started", fmt.Sprintf("rollout %s: %s -> %s in %s (%s: steps %v, bake %s)",
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, s.Steps, s.Bake), map[string]any{
+		"from_version": s.Stable.Version, "to_version": s.Candidate.Version, "steps": s.Steps,
+		"profile": s.Profile, "bake_s": s.Bake.Seconds(), "checks": s.Criteria.Checks, "min_requests": s.Criteria.MinRequests,
+	})
+	c.printf("rollout %s: %s -> %s in %s, %s profile, steps %s, bake %s per step",
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, percents(s.Steps), s.Bake)
+	return r, nil
+}
+
+// Load reads a rollout back from the store.
+func (c *Controller) Load(ctx context.Context, id string) (*Rollout, error) {
+	var r Rollout
+	if err := c.Store.Get(ctx, kind, id, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Run reconciles the rollout every Interval until it ends or ctx is done.
+func (c *Controller) Run(ctx context.Context, r *Rollout) (*Rollout, error) {
+	tick := time.NewTicker(r.Interval)
+	defer tick.Stop()
+	for {
+		if err := c.Reconcile(ctx, r); err != nil {
+			return r, err
+		}
+		if r.Phase.Terminal() {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Reconcile is one idempotent pass: apply the desired weights, then judge, then act.
+func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
+	if err := c.applyWeights(ctx, r); err != nil {
+		return err
+	}
+	if r.Phase.Terminal() || r.Phase == Paused {
+		return nil
+	}
+	if r.StepStarted.IsZero() {
+		return c.beginStep(ctx, r)
+	}
+	cur, err := c.Metrics(r.Service, r.Env).Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	if err != nil {
+		return c.noData(ctx, r, err)
+	}
+	r.NoData = 0
+	delta := analysis.Sub(cur, r.Baseline)
+	v := analysis.Judge(r.Criteria, delta)
+	r.Last = v
+	elapsed := c.now().Sub(r.StepStarted)
+	c.event(ctx, r, "rollout.verdict", fmt.Sprintf("%d%% after %s: %s, %s", r.Weight, elapsed.Round(time.Second), v.Outcome, v.Reason),
+		verdictData(r, v, elapsed))
+	c.printf("  %3d%%  %5s  %-12s %s", r.Weight, elapsed.Round(time.Second), v.Outcome, v.Reason)
+	switch {
+	case v.Outcome == analysis.Fail:
+		r.CandidateErrors += delta.Errors
+		return c.finish(ctx, r, RolledBack, v.Reason)
+	case elapsed < r.Bake:
+		return c.save(ctx, r)
+	case v.Outcome == analysis.Pass:
+		r.CandidateErrors += delta.Errors
+		return c.advance(ctx, r)
+	case elapsed < r.maxBake():
+		return c.save(ctx, r) // too little traffic: the bake extends
+	default:
+		reason := fmt.Sprintf("not enough traffic after %s at %d%% (%s)", elapsed.Round(time.Second), r.Weight, v.Reason)
+		if r.OnNoData == NoDataPause {
+			return c.pause(ctx, r, reason)
+		}
+		return c.finish(ctx, r, RolledBack, reason)
+	}
+}
+
+// beginStep reads the candidate's counters at the start of a step.
+func (c *Controller) beginStep(ctx context.Context, r *Rollout) error {
+	base, err := c.Metrics(r.Service, r.Env).Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	if err != nil {
+		return c.noData(ctx, r, err)
+	}
+	r.NoData = 0
+	r.Baseline = base
+	r.StepStarted = c.now()
+	if err := c.save(ctx, r); err != nil {
+		return err
+	}
+	c.event(ctx, r, "rollout.step", fmt.Sprintf("%s %s takes %d%% of traffic in %s", r.Service, r.Candidate.Version, r.Weight, r.Env),
+		map[string]any{"weight": r.Weight, "step": r.Step + 1, "of": len(r.Steps)})
+	c.printf("  %3d%%  traffic to %s (step %d of %d)", r.Weight, r.Candidate.Version, r.Step+1, len(r.Steps))
+	return nil
+}
+
+// advance moves to the next step, or promotes at 100%.
+func (c *Controller) advance(ctx context.Context, r *Rollout) error {
+	r.Step++
+	if r.Step >= len(r.Steps) || r.Steps[r.Step] >= 100 {
+		r.Step = len(r.Steps) - 1
+		return c.finish(ctx, r, Promoted, "every step held: "+r.Last.Reason)
+	}
+	r.Weight = r.Steps[r.Step]
+	r.StepStarted = time.Time{}
+	r.Baseline = analysis.Series{}
+	if err := c.save(ctx, r); err != nil {
+		return err
+	}
+	if err := c.applyWeights(ctx, r); err != nil {
+		return err
+	}
+	return c.beginStep(ctx, r)
+}
+
+// finish ends the rollout: the decision is persisted first, then traffic moves.
+func (c *Controller) finish(ctx context.Context, r *Rollout, p Phase, reason string) error {
+	r.Phase = p
+	r.Reason = reason
+	r.FinishedAt = c.now()
+	r.Weight = 0
+	if p == Promoted {
+		r.Weight = 100
+	}
+	if err := c.save(ctx, r); err != nil {
+		return err
+	}
+	if err := c.applyWeights(ctx, r); err != nil {
+		return err
+	}
+	data := verdictData(r, r.Last, c.now().Sub(r.StepStarted))
+	data["reason"] = reason
+	data["stable_version"] = r.Stable.Version
+	data["candidate_errors"] = r.CandidateErrors
+	data["duration_s"] = r.FinishedAt.Sub(r.StartedAt).Seconds()
+	switch p {
+	case RolledBack:
+		c.event(ctx, r, "rollout.rolledback", fmt.Sprintf("rolled back %s %s in %s: %s; 100%% of traffic on %s",
+			r.Service, r.Candidate.Version, r.Env, reason, r.Stable.Version), data)
+		c.printf("  ROLLBACK %s -> 100%% %s: %s", r.Candidate.Version, r.Stable.Version, reason)
+	case Promoted:
+		c.event(ctx, r, "rollout.promoted", fmt.Sprintf("promoted %s %s in %s", r.Service, r.Candidate.Version, r.Env), data)
+		c.printf("  100%%  promoted %s", r.Candidate.Version)
+	default:
+		c.event(ctx, r, "rollout."+string(p), fmt.Sprintf("%s %s: %s", p, r.Candidate.Version, reason), data)
+	}
+	return nil
+}
+
+func (c *Controller) pause(ctx context.Context, r *Rollout, reason string) error {
+	r.Phase = Paused
+	r.Reason = reason
+	if err := c.save(ctx, r); err != nil {
+		return err
+	}
+	c.event(ctx, r, "rollout.paused", fmt.Sprintf("paused %s %s in %s at %d%%: %s", r.Service, r.Candidate.Version, r.Env, r.Weight, reason),
+		map[string]any{"weight": r.Weight, "reason": reason})
+	c.printf("  PAUSED at %d%%: %s", r.Weight, reason)
+	return nil
+}
+
+// noDataLimit is how many consecutive failed reads end in OnNoData.
+const noDataLimit = 3
+
+// noData handles a provider failure: never promote; after noDataLimit reads, pause or roll back.
+func (c *Controller) noData(ctx context.Context, r *Rollout, err error) error {
+	r.NoData++
+	c.event(ctx, r, "rollout.nodata", fmt.Sprintf("metrics unavailable for %s %s (%d of %d): %v", r.Service, r.Candidate.Version, r.NoData, noDataLimit, err),
+		map[string]any{"weight": r.Weight, "error": err.Error(), "attempt": r.NoData})
+	c.printf("  %3d%%  no data (%d/%d): %v", r.Weight, r.NoData, noDataLimit, err)
+	if r.NoData < noDataLimit {
+		return c.save(ctx, r)
+	}
+	reason := fmt.Sprintf("metrics unavailable %d times in a row: %v", r.NoData, err)
+	if r.OnNoData == NoDataPause {
+		return c.pause(ctx, r, reason)
+	}
+	return c.finish(ctx, r, RolledBack, reason)
+}
+
+// applyWeights makes the router carry r.Weight percent to the candidate.
+func (c *Controller) applyWeights(ctx context.Context, r *Rollout) error {
+	var backends []router.Backend
+	if r.Weight < 100 {
+		backends = append(backends, router.Backend{Version: r.Stable.Version, URL: r.Stable.URL, Weight: 100 - r.Weight})
+	}
+	if r.Weight > 0 {
+		backends = append(backends, router.Backend{Version: r.Candidate.Version, URL: r.Candidate.URL, Weight: r.Weight})
+	}
+	_, err := c.Router(r.Service, r.Env).Apply(ctx, router.Config{Service: r.Service, Env: r.Env, Backends: backends})
+	if err != nil {
+		return fmt.Errorf("rollout %s: set %s to %d%%: %w", r.ID, r.Candidate.Version, r.Weight, err)
+	}
+	return nil
+}
+
+func (c *Controller) save(ctx context.Context, r *Rollout) error {
+	if err := c.Store.Put(ctx, kind, r.ID, r); err != nil {
+		return fmt.Errorf("rollout %s: save: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (c *Controller) event(ctx context.Context, r *Rollout, kind, msg string, data map[string]any) {
+	// The journal is best effort here: the state itself is already saved.
+	_, _ = c.Store.Append(ctx, store.Event{Kind: kind, Service: r.Service, Env: r.Env, Version: r.Candidate.Version,
+		Digest: r.Candidate.Digest, Rollout: r.ID, Message: msg, Data: data})
+}
+
+func verdictData(r *Rollout, v analysis.Verdict, elapsed time.Duration) map[string]any {
+	checks := make([]map[string]any, 0, len(v.Results))
+	for _, res := range v.Results {
+		checks = append(checks, map[string]any{"metric": res.Metric, "value": res.Value, "threshold": res.Threshold,
+			"samples": res.Samples, "errors": res.Errors, "passed": res.Passed(), "outcome": string(res.Outcome)})
+	}
+	verdict := "continue"
+	switch {
+	case v.Outcome == analysis.Fail:
+		verdict = "rollback"
+	case v.Outcome == analysis.Pass && elapsed >= r.Bake:
+		verdict = "promote"
+	}
+	return map[string]any{"verdict": verdict, "outcome": string(v.Outcome), "reason": v.Reason, "checks": checks,
+		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests}
+}
+
+func validate(s Spec) error {
+	var errs []string
+	if len(s.Steps) == 0 || s.Steps[len(s.Steps)-1] != 100 {
+		errs = append(errs, fmt.Sprintf("steps %v must end at 100", s.Steps))
+	}
+	for i, w := range s.Steps {
+		if w < 1 || w > 100 || i > 0 && w <= s.Steps[i-1] {
+			errs = append(errs, fmt.Sprintf("steps %v must increase within 1..100", s.Steps))
+			break
+		}
+	}
+	if s.Interval <= 0 || s.Bake < s.Interval {
+		errs = append(errs, fmt.Sprintf("interval %s must be positive and at most bake %s", s.Interval, s.Bake))
+	}
+	if s.Stable.URL == "" || s.Candidate.URL == "" {
+		errs = append(errs, "stable and candidate need URLs")
+	}
+	if s.OnNoData != NoDataPause && s.OnNoData != NoDataRollback {
+		errs = append(errs, fmt.Sprintf("on-no-data %q: use pause or rollback", s.OnNoData))
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func percents(steps []int) string {
+	var b strings.Builder
+	for i, s := range steps {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%d%%", s)
+	}
+	return b.String()
+}

@@ -1,0 +1,76 @@
+package rollout
+
+import (
+	"time"
+
+	"github.com/slipway/slipway/internal/analysis"
+)
+
+// Phase is where a rollout stands.
+type Phase string
+
+// Phases of a rollout.
+const (
+	Progressing Phase = "progressing"
+	Paused      Phase = "paused"
+	Promoted    Phase = "promoted"
+	RolledBack  Phase = "rolled-back"
+	Aborted     Phase = "aborted"
+)
+
+// Terminal reports whether the rollout has ended.
+func (p Phase) Terminal() bool { return p == Promoted || p == RolledBack || p == Aborted }
+
+// Release is one version's backend.
+type Release struct {
+	Version string `json:"version"`
+	Digest  string `json:"digest,omitempty"`
+	URL     string `json:"url"`
+}
+
+// NoData actions: what a rollout does when metrics cannot be read or stay too thin.
+const (
+	NoDataPause    = "pause"
+	NoDataRollback = "rollback"
+)
+
+// Spec is what a rollout is asked to do.
+type Spec struct {
+	Service, Env string
+	// Profile names the strategy: standard or hotfix.
+	Profile   string
+	Stable    Release
+	Candidate Release
+	// Steps are candidate weights in percent, increasing, ending at 100.
+	Steps    []int
+	Bake     time.Duration
+	Interval time.Duration
+	Criteria analysis.Criteria
+	// OnNoData is NoDataPause or NoDataRollback.
+	OnNoData string
+}
+
+// Rollout is the persisted state of one rollout.
+type Rollout struct {
+	ID string `json:"id"`
+	Spec
+	Phase Phase `json:"phase"`
+	// Step indexes Steps; Weight is the candidate weight the router must carry.
+	Step   int `json:"step"`
+	Weight int `json:"weight"`
+	// StepStarted is zero until the step's baseline has been read.
+	StepStarted time.Time       `json:"step_started"`
+	Baseline    analysis.Series `json:"baseline"`
+	// NoData counts consecutive reads that failed.
+	NoData int `json:"no_data"`
+	// Last is the newest verdict.
+	Last analysis.Verdict `json:"last"`
+	// CandidateErrors adds up the errors the candidate served in finished steps.
+	CandidateErrors float64   `json:"candidate_errors"`
+	Reason          string    `json:"reason,omitempty"`
+	StartedAt       time.Time `json:"started_at"`
+	FinishedAt      time.Time `json:"finished_at,omitempty"`
+}
+
+// maxBake is how long a step may wait for enough traffic before OnNoData applies.
+func (r *Rollout) maxBake() time.Duration { return 3 * r.Bake }

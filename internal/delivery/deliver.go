@@ -1,0 +1,96 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/incident"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// Stage is what happened to a release in one environment.
+type Stage struct {
+	Env     string         `json:"env"`
+	Outcome deploy.Outcome `json:"outcome"`
+	Rollout string         `json:"rollout,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+}
+
+// Delivery is a release's way through the environments.
+type Delivery struct {
+	Release  Release
+	Stages   []Stage
+	Incident *incident.Incident
+}
+
+// Outcome is the last stage's outcome.
+func (d Delivery) Outcome() deploy.Outcome {
+	if len(d.Stages) == 0 {
+		return ""
+	}
+	return d.Stages[len(d.Stages)-1].Outcome
+}
+
+// Deliver deploys rel's artifact to each environment in order. An environment whose
+// promotion is manual stops the flow there; a failed deploy stops it with an error;
+// a rollback opens an incident and stops it. Before an environment with a rollout
+// strategy the release is marked a release candidate.
+func (e *Engine) Deliver(ctx context.Context, rel Release) (Delivery, error) {
+	d := Delivery{Release: rel}
+	a := deploy.Artifact{Service: e.Config.Service, Version: rel.Version, Digest: rel.Artifact.Digest}
+	for i, env := range e.Config.Environments {
+		if i > 0 && env.Promotion == "manual" {
+			e.printf("%s waits for a manual promotion to %s: slipway promote %s %s", rel.Version, env.Name, rel.Version, env.Name)
+			break
+		}
+		if env.Rollout != nil && i > 0 {
+			prev := e.Config.Environments[i-1].Name
+			_, _ = e.Store.Append(ctx, store.Event{Kind: "release.candidate", Service: a.Service, Env: env.Name, Version: a.Version, Digest: a.Digest,
+				Message: fmt.Sprintf("%s %s is a release candidate for %s: green in %s, notes %s", a.Service, a.Version, env.Name, prev, rel.Notes),
+				Data:    map[string]any{"gates": prev, "notes": rel.Notes}})
+			e.printf("release candidate %s ready for %s (gates green in %s)", rel.Version, env.Name, prev)
+		}
+		res, err := e.Deployer.Deploy(ctx, env.Name, a, deploy.Options{Hotfix: rel.Hotfix})
+		st := Stage{Env: env.Name, Outcome: res.Outcome}
+		if res.Rollout != nil {
+			st.Rollout, st.Reason = res.Rollout.ID, res.Rollout.Reason
+		}
+		if err != nil {
+			return d, err
+		}
+		d.Stages = append(d.Stages, st)
+		if res.Outcome == deploy.RolledBack {
+			inc, err := e.openIncident(ctx, res.Rollout.ID)
+			if err != nil {
+				return d, err
+			}
+			d.Incident = &inc
+			return d, nil
+		}
+		if res.Outcome == deploy.Paused {
+			return d, nil
+		}
+	}
+	return d, nil
+}
+
+// openIncident opens the incident for a rolled back rollout from its journal event.
+func (e *Engine) openIncident(ctx context.Context, rolloutID string) (incident.Incident, error) {
+	evs, err := e.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	if len(evs) == 0 {
+		return incident.Incident{}, fmt.Errorf("rollout %s rolled back but left no rollout.rolledback event", rolloutID)
+	}
+	rb, err := incident.RollbackFromEvent(evs[len(evs)-1])
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	inc, err := e.Incidents.OpenFromRollback(ctx, rb)
+	if err != nil {
+		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
+	}
+	return inc, nil
+}

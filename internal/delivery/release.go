@@ -1,0 +1,117 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/slipway/slipway/internal/artifact"
+	"github.com/slipway/slipway/internal/release"
+	"github.com/slipway/slipway/internal/store"
+	"github.com/slipway/slipway/internal/vcs"
+)
+
+// Release is a version of the service: a tag, its commits, its one artifact.
+type Release struct {
+	Version  string            `json:"version"`
+	Tag      string            `json:"tag"`
+	Commit   string            `json:"commit"`
+	Previous string            `json:"previous,omitempty"` // the tag it follows
+	Bump     string            `json:"bump"`
+	Hotfix   bool              `json:"hotfix"` // a fixes-only release: rolled out with the hotfix profile
+	Commits  []vcs.Commit      `json:"commits"`
+	Notes    string            `json:"notes"` // path of the release notes
+	Artifact artifact.Artifact `json:"artifact"`
+	Created  time.Time         `json:"created"`
+}
+
+// Release versions the head of branch from the Conventional Commits since the last
+// v* tag, writes release notes, builds the one artifact, and tags the commit. A head
+// that already carries a version tag is released as that version (how an existing
+// service is adopted). The main pipeline must have passed first.
+func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
+	head, err := e.Repo.ResolveRef(ctx, branch)
+	if err != nil {
+		return Release{}, fmt.Errorf("release %s: %w", branch, err)
+	}
+	rel := Release{Commit: head, Created: time.Now().UTC()}
+	prevTag, _ := e.Repo.LatestTag(ctx, head, "v*")
+	if prevTag != "" {
+		if at, _ := e.Repo.ResolveRef(ctx, prevTag); at == head {
+			rel.Tag, rel.Version, rel.Bump = prevTag, strings.TrimPrefix(prevTag, "v"), "existing"
+		}
+	}
+	if rel.Tag == "" {
+		commits, err := e.Repo.Log(ctx, prevTag, head)
+		if err != nil {
+			return Release{}, fmt.Errorf("release %s: %w", branch, err)
+		}
+		current := semver.MustParse("0.0.0")
+		if prevTag != "" {
+			if current, err = semver.NewVersion(prevTag); err != nil {
+				return Release{}, fmt.Errorf("release %s: last tag %s is not a semantic version: %w", branch, prevTag, err)
+			}
+		}
+		next, bump := release.Next(current, release.FromGit(commits))
+		if bump == release.None {
+			return Release{}, fmt.Errorf("release %s: %d commits since %s, none a feat, fix, perf or breaking change: %w", branch, len(commits), prevTag, ErrNothingToRelease)
+		}
+		rel.Version, rel.Tag, rel.Previous, rel.Bump, rel.Commits = next.String(), "v"+next.String(), prevTag, bump.String(), commits
+		rel.Hotfix = bump == release.Patch
+	}
+	commitTime := rel.Created
+	if log, err := e.Repo.Log(ctx, "", head); err == nil && len(log) > 0 {
+		commitTime = log[len(log)-1].Time
+	}
+	if len(rel.Commits) > 0 {
+		commitTime = rel.Commits[len(rel.Commits)-1].Time
+	}
+	e.printf("release %s: version %s (%s bump from %s, %d commits)", e.Config.Service, rel.Version, rel.Bump, orNone(rel.Previous), len(rel.Commits))
+
+	dir, err := e.checkout(ctx, head)
+	if err != nil {
+		return Release{}, err
+	}
+	notes := release.Notes(rel.Version, commitTime, release.FromGit(rel.Commits))
+	rel.Notes = filepath.Join(e.Dir, "releases", rel.Version+".md")
+	if err := os.MkdirAll(filepath.Dir(rel.Notes), 0o755); err != nil {
+		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
+	}
+	if err := os.WriteFile(rel.Notes, []byte(notes), 0o644); err != nil {
+		return Release{}, fmt.Errorf("release %s: write notes: %w", rel.Version, err)
+	}
+	rel.Artifact, err = e.Artifacts.Build(ctx, artifact.BuildInput{Service: e.Config.Service, Version: rel.Version, Commit: head,
+		SourceDir: dir, Main: e.Config.Build.Main, Created: commitTime, Log: indent(e.Out)})
+	if err != nil {
+		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
+	}
+	if rel.Bump != "existing" {
+		if err := e.Repo.Tag(ctx, rel.Tag, head); err != nil {
+			return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
+		}
+	}
+	if err := e.Store.Put(ctx, "release", e.Config.Service+"/"+rel.Version, rel); err != nil {
+		return Release{}, err
+	}
+	subjects := make([]string, 0, len(rel.Commits))
+	for _, c := range rel.Commits {
+		subjects = append(subjects, c.Short()+" "+c.Subject)
+	}
+	_, _ = e.Store.Append(ctx, store.Event{Kind: "release.created", Service: e.Config.Service, Version: rel.Version, Digest: rel.Artifact.Digest,
+		Message: fmt.Sprintf("%s %s: %s, signed, SBOM %d components, %d vulnerabilities", e.Config.Service, rel.Version,
+			rel.Artifact.Ref, rel.Artifact.Components, rel.Artifact.Vulnerabilities),
+		Data: map[string]any{"tag": rel.Tag, "commit": head, "previous": rel.Previous, "bump": rel.Bump, "hotfix": rel.Hotfix,
+			"commits": subjects, "notes": rel.Notes, "sbom": rel.Artifact.SBOM, "scan": rel.Artifact.Scan, "signature": rel.Artifact.Signature}})
+	return rel, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}

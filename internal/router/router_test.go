@@ -188,3 +188,32 @@ func TestServeReportsListenError(t *testing.T) {
 		t.Fatal("Run on an invalid port returned nil, want an error")
 	}
 }
+
+// TestClientGoneIsNotAServerError: a client hanging up before the backend answers is
+// counted as 499, which analysis does not count as an error.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	hang := newBackendFunc(t, func(w http.ResponseWriter, req *http.Request) {
+		entered <- struct{}{}
+		<-req.Context().Done()
+	})
+	rt := start(t, Options{})
+	mustApply(t, rt.client, Config{Service: "contract-api", Env: "prod", Backends: []Backend{{Version: "v1", URL: hang.URL, Weight: 100}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", rt.dataURL+"/contracts/5", nil)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := httpClient().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	<-entered
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("canceled request succeeded, want an error")
+	}
+	want := `slipway_router_requests_total{code="499",env="prod",route="GET /contracts/:id",service="contract-api",version="v1"} 1`
+	waitFor(t, "the 499 to be counted", func() bool { return contains(scrape(t, rt.adminURL), want) })
+}

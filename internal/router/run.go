@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -47,8 +48,9 @@ func (r *Router) Serve(ctx context.Context, opts Options, ready io.Writer) error
 		dl.Close()
 		return fmt.Errorf("router admin listen %q: %w", adminListen, err)
 	}
-	data := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	admin := &http.Server{Handler: r.Admin(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errLog := slog.NewLogLogger(r.log.Handler(), slog.LevelWarn)
+	data := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: errLog}
+	admin := &http.Server{Handler: r.Admin(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: errLog}
 
 	errc := make(chan error, 2)
 	serve := func(name string, srv *http.Server, l net.Listener) {

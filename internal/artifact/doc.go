@@ -1,0 +1,29 @@
+// Package artifact builds, stores and checks Slipway's release artifacts.
+//
+// An artifact is an OCI image holding one statically linked Go binary at
+// /app/<service>, addressed by the sha256 digest of its manifest. It is built
+// once, on main, and the same digest is then deployed to every environment.
+// Next to the image the store keeps, per digest:
+//
+//   - a CycloneDX SBOM made from the binary's embedded build information,
+//   - a vulnerability report from govulncheck, run offline in binary mode
+//     against an OSV database that ships with Slipway (or one given with
+//     [WithVulnDB]),
+//   - a cosign-compatible simple-signing signature over the manifest digest,
+//     made with the store's ECDSA P-256 key,
+//   - an in-toto provenance statement naming the commit it was built from.
+//
+// The embedded store is an OCI image layout directory. The SBOM and the
+// signature are also attached to the layout the way cosign does when a
+// registry has no referrers API: as images tagged sha256-<hex>.sbom and
+// sha256-<hex>.sig.
+//
+// Typical use:
+//
+//	s, err := artifact.Open(dir)
+//	a, err := s.Build(ctx, artifact.BuildInput{Service: "contract-api", ...})
+//	bin, err := s.Extract(ctx, a.Digest, runDir) // verifies first
+//
+// A [Store] is safe for concurrent use by one process. Two processes must not
+// write to the same store directory at the same time.
+package artifact

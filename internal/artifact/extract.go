@@ -1,0 +1,110 @@
+package artifact
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Extract verifies the artifact (see Verify), then writes its binary to
+// destDir/<service> with mode 0755 and returns that path. The layer is hashed
+// again while it is read, and the binary only appears at its final path once
+// that hash matched, so a blob changed after Verify is still refused.
+func (s *Store) Extract(ctx context.Context, digest, destDir string) (string, error) {
+	a, err := s.verify(ctx, digest, s.pubPEM)
+	if err != nil {
+		return "", fmt.Errorf("extract: %w", err)
+	}
+	d, _ := parseDigest(a.Digest) // verify parsed it already
+	if err := os.MkdirAll(destDir, 0o755); err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	img, err := s.oci.Image(v1.Hash{Algorithm: "sha256", Hex: d.hex})
+	if err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	if len(m.Layers) != 1 {
+		return "", fmt.Errorf("extract %s: %w: image has %d layers, want 1", a.Ref, ErrCorrupt, len(m.Layers))
+	}
+	dest := filepath.Join(destDir, a.Service)
+	tmp, err := os.CreateTemp(destDir, "."+a.Service+"-*")
+	if err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	err = s.copyBinary(ctx, m.Layers[0].Digest, binaryPath(a.Service), tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+	}
+	return dest, nil
+}
+
+// copyBinary streams the gzip layer blob h, copies the tar entry name to w
+// and checks that the whole blob hashes to h.
+func (s *Store) copyBinary(ctx context.Context, h v1.Hash, name string, w io.Writer) error {
+	blob, err := s.oci.Blob(h)
+	if err != nil {
+		return fmt.Errorf("%w: layer %s: %v", ErrCorrupt, h, err)
+	}
+	defer blob.Close()
+	hasher := sha256.New()
+	body := io.TeeReader(blob, hasher)
+	gz, err := gzip.NewReader(body)
+	if err != nil {
+		return fmt.Errorf("%w: layer %s is not gzip: %v", ErrCorrupt, h, err)
+	}
+	tr := tar.NewReader(gz)
+	found := false
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: layer %s: %v", ErrCorrupt, h, err)
+		}
+		if hdr.Name != name || hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		if _, err := io.Copy(w, tr); err != nil {
+			return fmt.Errorf("layer %s: copy %s: %w", h, name, err)
+		}
+		found = true
+	}
+	// Drain what gzip and tar did not need so the hash covers the whole blob.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return fmt.Errorf("layer %s: %w", h, err)
+	}
+	if got := hex.EncodeToString(hasher.Sum(nil)); got != h.Hex {
+		return fmt.Errorf("%w: layer blob %s hashes to sha256:%s", ErrCorrupt, h, got)
+	}
+	if !found {
+		return fmt.Errorf("%w: layer %s has no file /%s", ErrCorrupt, h, name)
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package artifact
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
+)
+
+// Keys of the optional section of the signed payload. They bind the version,
+// the commit, the SBOM and the provenance to the signed digest.
+const (
+	optVersion    = "dev.slipway/version"
+	optCommit     = "dev.slipway/commit"
+	optSBOM       = "dev.slipway/sbom"
+	optProvenance = "dev.slipway/provenance"
+)
+
+// signingPayload is the cosign simple-signing payload for d: the manifest
+// digest under critical, Slipway's facts under optional.
+func signingPayload(service, version, commit string, d digest, sbom, provenance []byte) ([]byte, error) {
+	ref, err := name.NewDigest(service + "@" + d.String())
+	if err != nil {
+		return nil, fmt.Errorf("signing payload: %w", err)
+	}
+	p := payload.Cosign{
+		Image:           ref,
+		ClaimedIdentity: service,
+		Annotations: map[string]any{
+			optVersion:    version,
+			optCommit:     commit,
+			optSBOM:       sha256Digest(sbom),
+			optProvenance: sha256Digest(provenance),
+		},
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("signing payload: %w", err)
+	}
+	return b, nil
+}
+
+// checkPayload parses a signed payload and checks that it is about d and, when
+// want is non-nil, that its optional facts equal want.
+func checkPayload(b []byte, d digest, want map[string]string) error {
+	var p payload.SimpleContainerImage
+	if err := json.Unmarshal(b, &p); err != nil {
+		return fmt.Errorf("%w: payload is not simple-signing JSON: %v", ErrBadSignature, err)
+	}
+	if p.Critical.Type != payload.CosignSignatureType {
+		return fmt.Errorf("%w: payload type %q, want %q", ErrBadSignature, p.Critical.Type, payload.CosignSignatureType)
+	}
+	if got := p.Critical.Image.DockerManifestDigest; got != d.String() {
+		return fmt.Errorf("%w: payload signs digest %s, not %s", ErrBadSignature, got, d)
+	}
+	for k, v := range want {
+		if got, _ := p.Optional[k].(string); got != v {
+			return fmt.Errorf("%w: signed %s is %q but the store says %q", ErrBadSignature, k, got, v)
+		}
+	}
+	return nil
+}
+
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// provenance is an in-toto v1 statement with a SLSA v1 predicate describing
+// how the artifact was built. It is deterministic for equal inputs.
+func provenance(service, version, commit, main string, d digest, created time.Time, goVersion string) ([]byte, error) {
+	stmt := map[string]any{
+		"_type": "https://in-toto.io/Statement/v1",
+		"subject": []map[string]any{{
+			"name":   service,
+			"digest": map[string]string{"sha256": d.hex},
+		}},
+		"predicateType": "https://slsa.dev/provenance/v1",
+		"predicate": map[string]any{
+			"buildDefinition": map[string]any{
+				"buildType": "https://slipway.dev/buildtypes/go-binary/v1",
+				"externalParameters": map[string]any{
+					"service": service,
+					"version": version,
+					"main":    main,
+				},
+				"internalParameters": map[string]any{
+					"go":      goVersion,
+					"flags":   []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -X main.version=" + version},
+					"env":     []string{"CGO_ENABLED=0"},
+					"created": created.UTC().Format(time.RFC3339),
+				},
+				"resolvedDependencies": []map[string]any{{
+					"name":   "source",
+					"digest": map[string]string{"gitCommit": commit},
+				}},
+			},
+			"runDetails": map[string]any{
+				"builder": map[string]string{"id": "slipway"},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(stmt, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	return append(b, '\n'), nil
+}

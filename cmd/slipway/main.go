@@ -41,5 +41,11 @@ Start with the story demo:  slipway demo`,
 
 // commands lists every subcommand; each lives in its own file.
 func commands() []*cobra.Command {
-	return nil
+	return []*cobra.Command{
+		newDemoCmd(),
+		newStatusCmd(),
+		newHistoryCmd(),
+		newIncidentsCmd(),
+		newRouterCmd(),
+	}
 }

@@ -1,0 +1,195 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/slipway/slipway/internal/analysis"
+	routermetrics "github.com/slipway/slipway/internal/analysis/router"
+	"github.com/slipway/slipway/internal/artifact"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/delivery"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/executor/local"
+	"github.com/slipway/slipway/internal/incident"
+	"github.com/slipway/slipway/internal/notify"
+	"github.com/slipway/slipway/internal/notify/console"
+	"github.com/slipway/slipway/internal/notify/webhook"
+	"github.com/slipway/slipway/internal/pipeline"
+	"github.com/slipway/slipway/internal/rollout"
+	localrt "github.com/slipway/slipway/internal/runtime/local"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Data is the directory holding the demo's state; it is reset at start when it
+	// holds a previous demo, and refused when it holds anything else.
+	Data string
+	// Example is the contract-api example directory (with slipway.yaml and _story).
+	Example string
+	// Slipway is the slipway binary: routers run from it, pipeline steps call it.
+	Slipway string
+	// LegacyShare is the share of traffic that carries legacy contracts. Default 0.02.
+	LegacyShare float64
+	// Rate is the simulated users' requests per second. Default 250.
+	Rate int
+	// Webhook, when set, receives rollback and incident notifications.
+	Webhook string
+	// Out receives the story as it unfolds.
+	Out io.Writer
+}
+
+const marker = ".slipway-demo"
+
+// env wires one demo run together.
+type env struct {
+	opts      Options
+	out       io.Writer
+	store     *store.Store
+	engine    *delivery.Engine
+	incidents *incident.Manager
+	planes    map[string]*dataPlane
+	deployer  *deploy.Deployer
+	target    *localrt.Target
+	traffic   *Traffic
+	stopUsers context.CancelFunc
+	usersDone chan struct{}
+	start     time.Time
+}
+
+// prepare resets the data directory and starts the stores, routers and engine.
+func prepare(ctx context.Context, o Options) (*env, error) {
+	if o.LegacyShare < 0 || o.LegacyShare > 1 {
+		return nil, fmt.Errorf("legacy share %v: must be between 0 and 1 (0.02 is 2%%)", o.LegacyShare)
+	}
+	if o.Rate == 0 {
+		o.Rate = 250
+	}
+	if o.Rate < 20 || o.Rate > 5000 {
+		return nil, fmt.Errorf("rate %d req/s: use 20 to 5000", o.Rate)
+	}
+	if _, err := os.Stat(filepath.Join(o.Example, "slipway.yaml")); err != nil {
+		return nil, fmt.Errorf("example service not found at %s (run from the repository root, or pass --example): %w", o.Example, err)
+	}
+	if err := resetData(o.Data); err != nil {
+		return nil, err
+	}
+	e := &env{opts: o, out: o.Out, planes: map[string]*dataPlane{}, start: time.Now()}
+	cfg, err := config.Load(filepath.Join(o.Example, "slipway.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if e.store, err = store.Open(ctx, filepath.Join(o.Data, "slipway.db")); err != nil {
+		return nil, err
+	}
+	arts, err := artifact.Open(filepath.Join(o.Data, "artifacts"))
+	if err != nil {
+		return nil, err
+	}
+	for _, en := range cfg.Environments {
+		dp, err := startRouter(ctx, o.Slipway, filepath.Join(o.Data, "routers"), en.Name)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		e.planes[en.Name] = dp
+	}
+	var notifiers notify.Multi = notify.Multi{console.New(o.Out)}
+	if o.Webhook != "" {
+		wh, err := webhook.New(o.Webhook)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		notifiers = append(notifiers, wh)
+	}
+	e.incidents = &incident.Manager{Store: e.store, Notifier: notifiers}
+	splitter := func(_, envName string) rollout.Splitter { return e.planes[envName].client }
+	httpc := &http.Client{Timeout: 5 * time.Second}
+	e.target = localrt.New()
+	e.deployer = &deploy.Deployer{Config: cfg, Store: e.store, Artifacts: arts, Target: e.target, Router: splitter,
+		Rollouts: &rollout.Controller{Store: e.store, Router: splitter, Out: o.Out,
+			Metrics: func(_, envName string) analysis.Provider { return routermetrics.New(e.planes[envName].adminURL(), httpc) }},
+		Dir: o.Data, Out: o.Out}
+	e.engine = &delivery.Engine{Config: cfg, Store: e.store, Artifacts: arts, Deployer: e.deployer, Incidents: e.incidents,
+		Dir: o.Data, Out: o.Out,
+		StepEnv: []string{"PATH=" + filepath.Dir(o.Slipway) + string(os.PathListSeparator) + os.Getenv("PATH")},
+		Pipelines: &pipeline.Runner{Exec: &local.Executor{}, CacheDir: filepath.Join(o.Data, "cache"),
+			LogDir: filepath.Join(o.Data, "logs"), Journal: e.store, Out: o.Out}}
+	return e, nil
+}
+
+// resetData empties dir when it holds a previous demo (or nothing).
+func resetData(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0 {
+		return writeMarker(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+		return fmt.Errorf("data directory %s holds files not made by the demo; pass --data with an empty or new directory", dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("reset %s: %w", dir, err)
+	}
+	return writeMarker(dir)
+}
+
+func writeMarker(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	return os.WriteFile(filepath.Join(dir, marker), []byte("state of `slipway demo`; reset by the next run\n"), 0o644)
+}
+
+// close stops users, instances and routers, and closes the store.
+func (e *env) close() {
+	if e.stopUsers != nil {
+		e.stopUsers()
+		<-e.usersDone
+	}
+	if e.deployer != nil && e.store != nil {
+		ctx := context.Background()
+		for _, en := range e.deployer.Config.Environments {
+			dep, err := e.deployer.Current(ctx, en.Name)
+			if err != nil {
+				continue
+			}
+			for _, in := range dep.Instances {
+				e.target.Stop(ctx, in)
+			}
+			if dep.Warm != nil {
+				for _, in := range dep.Warm.Instances {
+					e.target.Stop(ctx, in)
+				}
+			}
+		}
+	}
+	for _, dp := range e.planes {
+		dp.stop()
+	}
+	if e.store != nil {
+		e.store.Close()
+	}
+}
+
+// startUsers sends simulated traffic to prod's router until close.
+func (e *env) startUsers(prod string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.traffic = &Traffic{URL: e.planes[prod].url(), Rate: e.opts.Rate, LegacyShare: e.opts.LegacyShare}
+	e.stopUsers = cancel
+	e.usersDone = make(chan struct{})
+	go func() {
+		defer close(e.usersDone)
+		e.traffic.Run(ctx)
+	}()
+}

@@ -91,7 +91,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		// once, where the decoder would stop at the first.
 		var probs []Problem
 		checkShape(body, configType, "", func(n ast.Node, field, msg string) {
-			probs = append(probs, at(file, n, field, msg))
+			probs = append(probs, at(file, position(n, nil), field, msg))
 		})
 		if len(probs) > 0 {
 			return nil, &Error{Problems: probs}

@@ -52,6 +52,8 @@ type Incident struct {
 	Rollout         string   `json:"rollout"`
 	Metrics         []Metric `json:"metrics"`
 
+	// Reason is why the rollout controller rolled back, in its words.
+	Reason           string `json:"reason,omitempty"`
 	RollbackExecuted bool   `json:"rollback_executed"`
 	Summary          string `json:"summary"`
 	// Resolution is the note given when the incident was resolved.

@@ -144,6 +144,7 @@ func newIncident(id string, rb Rollback, now time.Time) Incident {
 		StableVersion:    rb.StableVersion,
 		Rollout:          rb.Rollout,
 		Metrics:          slices.Clone(rb.Metrics),
+		Reason:           rb.Reason,
 		RollbackExecuted: true,
 	}
 	inc.Summary = fmt.Sprintf("%s %s rolled back to %s in %s", rb.Service, rb.AffectedVersion, orUnknown(rb.StableVersion), rb.Env)

@@ -27,6 +27,7 @@ func storyIncident() incident.Incident {
 			{Name: "error_rate", Value: 0.0833, Threshold: 0.01, Samples: 1200, Errors: 100},
 			{Name: "latency_p95", Value: 0.41, Threshold: 0.3, Samples: 1200},
 		},
+		Reason:           "error_rate 0.0833 > 0.01 | latency_p95 0.41 > 0.3",
 		RollbackExecuted: true,
 		Summary:          "contract-api 1.12.0 rolled back to 1.11.3 in prod: error_rate 0.0833 > 0.01, latency_p95 0.41 > 0.3",
 	}
@@ -83,7 +84,7 @@ func TestOpenFromRollback(t *testing.T) {
 	}
 	wantMsg := notify.Message{
 		Kind: notify.KindIncident, Severity: notify.SeverityCritical, Title: "Canary degradation detected",
-		Text: "Incident INC-1: " + want.Summary + ". Traffic has been on 1.11.3 since 10:07:31 UTC; the system is stable.",
+		Text:    "Incident INC-1: " + want.Summary + ". Traffic has been on 1.11.3 since 10:07:31 UTC; the system is stable.",
 		Service: "contract-api", Env: "prod", Version: "1.12.0", Incident: "INC-1",
 		Channel: "#incident-contract-api-2026-11-26",
 		Fields: []notify.Field{
@@ -208,6 +209,29 @@ func TestOpenFromRollbackRetriesFailedAnnouncement(t *testing.T) {
 	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventStabilized, incident.EventAnnounced},
 		kinds(t, s, store.Filter{Incident: "INC-1"})); diff != "" {
 		t.Errorf("journal after retry (-want +got):\n%s", diff)
+	}
+}
+
+// A crash after the rollout index was written but before the incident was leaves
+// the index alone; the next call rebuilds the incident under the reserved id.
+func TestOpenFromRollbackResumesAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	if err := s.Put(ctx, "incident.rollout", "ro-3", map[string]string{"incident": "INC-5"}); err != nil {
+		t.Fatal(err)
+	}
+	now := at(10, 7, 33)
+	m := storyManager(t, s, &inbox{}, &now)
+	rb := incident.Rollback{Service: "contract-api", Env: "prod", Rollout: "ro-3", AffectedVersion: "1.12.0"}
+	inc, err := m.OpenFromRollback(ctx, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.ID != "INC-5" {
+		t.Errorf("OpenFromRollback() after a crash opened %s, want the reserved INC-5", inc.ID)
+	}
+	if _, err := m.Get(ctx, "INC-5"); err != nil {
+		t.Errorf("Get(INC-5) = %v", err)
 	}
 }
 

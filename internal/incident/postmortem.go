@@ -65,7 +65,7 @@ func (p *postMortem) summary() {
 	inc, f := p.inc, p.f
 	p.printf("## Summary\n\n")
 	p.printf("- **Service:** %s in %s\n", inc.Service, inc.Env)
-	p.printf("- **Affected version:** %s (rollout %s); **stable version:** %s\n", inc.AffectedVersion, inc.Rollout, orUnknown(inc.StableVersion))
+	p.printf("- **Affected version:** %s (rollout %s); **stable version:** %s\n", inc.AffectedVersion, inc.Rollout, orDash(inc.StableVersion))
 	p.printf("- **Severity:** %s; **status:** %s\n", inc.Severity, p.status())
 	p.printf("- **Opened:** %s", stamp(inc.OpenedAt))
 	if inc.Channel != "" {
@@ -104,6 +104,9 @@ func (p *postMortem) status() string {
 func (p *postMortem) reason() string {
 	if line := metricsLine(p.inc.Metrics); line != "" {
 		return line
+	}
+	if p.inc.Reason != "" {
+		return p.inc.Reason
 	}
 	for _, ev := range []*decided{p.f.rolledBack, p.f.firstFail} {
 		if ev != nil && ev.data.Reason != "" {
@@ -192,9 +195,13 @@ func (p *postMortem) metrics() {
 
 func (p *postMortem) changes() {
 	p.printf("## Changes in %s\n\n", p.inc.AffectedVersion)
-	if len(p.commits) == 0 {
+	switch {
+	case len(p.commits) == 0 && p.inc.StableVersion != "":
 		p.printf("No commits were given between %s and %s; list them with `git log %s..%s`.\n\n",
-			orUnknown(p.inc.StableVersion), p.inc.AffectedVersion, orUnknown(p.inc.StableVersion), p.inc.AffectedVersion)
+			p.inc.StableVersion, p.inc.AffectedVersion, p.inc.StableVersion, p.inc.AffectedVersion)
+		return
+	case len(p.commits) == 0:
+		p.printf("No commits were given for %s.\n\n", p.inc.AffectedVersion)
 		return
 	}
 	p.printf("Commits between %s and %s:\n\n| Commit | Subject | Author |\n|---|---|---|\n", orUnknown(p.inc.StableVersion), p.inc.AffectedVersion)
@@ -244,11 +251,11 @@ func (p *postMortem) actionItems() {
 	inc := p.inc
 	p.printf("## Action items\n\n")
 	p.printf("- [ ] Add a test dataset for the failing input class to %s's tests, so the regression path is covered before release.\n", inc.Service)
-	routeMetric := "the failing route"
+	p.printf("- [ ] Add a preventive metric and alert on the failing route of %s", inc.Service)
 	if c, ok := p.f.decidingCheck(); ok {
-		routeMetric = fmt.Sprintf("the failing route (the canary failed on %s)", c.Metric)
+		p.printf(" (the canary failed on %s)", c.Metric)
 	}
-	p.printf("- [ ] Add a preventive metric and alert on %s of %s.\n", routeMetric, inc.Service)
+	p.printf(".\n")
 	p.printf("- [ ] Revisit the canary thresholds, step weights and bake time for %s in %s.\n", inc.Service, inc.Env)
 	p.printf("- [ ] Ship the fix through the hotfix path and confirm it in a canary.\n")
 }

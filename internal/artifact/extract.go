@@ -91,8 +91,12 @@ func (s *Store) copyBinary(ctx context.Context, h v1.Hash, name string, w io.Wri
 		if hdr.Name != name || hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		if _, err := io.Copy(w, tr); err != nil {
-			return fmt.Errorf("layer %s: copy %s: %w", h, name, err)
+		ew := &errWriter{w: w}
+		if _, err := io.Copy(ew, tr); err != nil {
+			if ew.err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
+			return fmt.Errorf("%w: layer %s: read %s: %v", ErrCorrupt, h, name, err)
 		}
 		found = true
 	}
@@ -107,4 +111,18 @@ func (s *Store) copyBinary(ctx context.Context, h v1.Hash, name string, w io.Wri
 		return fmt.Errorf("%w: layer %s has no file /%s", ErrCorrupt, h, name)
 	}
 	return nil
+}
+
+// errWriter remembers whether a failed copy was the writer's fault.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }

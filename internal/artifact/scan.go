@@ -65,18 +65,17 @@ func ReadReport(path string) (Report, error) {
 
 // scanBinary runs govulncheck in-process, offline, in binary mode.
 func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
-	dbDir, label := s.vulnDB, ""
-	if dbDir == "" {
+	dbDir, embedded := s.vulnDB, s.vulnDB == ""
+	if embedded {
 		tmp, err := os.MkdirTemp(s.dir, ".vulndb-")
 		if err != nil {
 			return Report{}, fmt.Errorf("scan: %w", err)
 		}
 		defer os.RemoveAll(tmp)
-		n, err := writeEmbeddedDB(tmp)
-		if err != nil {
+		if err := writeEmbeddedDB(tmp); err != nil {
 			return Report{}, fmt.Errorf("scan: %w", err)
 		}
-		dbDir, label = tmp, fmt.Sprintf("slipway embedded OSV database (%d advisories)", n)
+		dbDir = tmp
 	} else {
 		abs, err := filepath.Abs(dbDir)
 		if err != nil {
@@ -87,9 +86,14 @@ func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
 		}
 		dbDir = abs
 	}
+	n, err := checkOSVDir(dbDir)
+	if err != nil {
+		return Report{}, fmt.Errorf("scan: vulnerability database %s: %w", dbDir, err)
+	}
 	dbURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(dbDir)}).String()
-	if label == "" {
-		label = dbURL
+	label := fmt.Sprintf("%s (%d advisories)", dbURL, n)
+	if embedded {
+		label = fmt.Sprintf("slipway embedded OSV database (%d advisories)", n)
 	}
 
 	var stdout, stderr bytes.Buffer
@@ -108,21 +112,51 @@ func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
 	return Report{Scanner: scannerName(), DB: label, Mode: "binary", Findings: findings}, nil
 }
 
-func writeEmbeddedDB(dir string) (int, error) {
+func writeEmbeddedDB(dir string) error {
 	entries, err := fs.ReadDir(embeddedDB, "vulndb")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	for _, e := range entries {
 		b, err := embeddedDB.ReadFile("vulndb/" + e.Name())
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return len(entries), nil
+	return nil
+}
+
+// checkOSVDir checks what govulncheck would reject without saying why: every
+// .json file must be an OSV entry named <ID>.json. It returns the count.
+func checkOSVDir(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return 0, err
+		}
+		var entry struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &entry); err != nil {
+			return 0, fmt.Errorf("%s is not OSV JSON: %w", e.Name(), err)
+		}
+		if entry.ID == "" || e.Name() != entry.ID+".json" {
+			return 0, fmt.Errorf("%s holds OSV id %q: name each file <ID>.json", e.Name(), entry.ID)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func scannerName() string {

@@ -1,0 +1,3 @@
+module contract-api
+
+go 1.22

@@ -47,5 +47,6 @@ func commands() []*cobra.Command {
 		newHistoryCmd(),
 		newIncidentsCmd(),
 		newRouterCmd(),
+		newCheckCmd(),
 	}
 }

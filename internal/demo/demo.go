@@ -116,7 +116,9 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 	e.target = localrt.New()
 	e.deployer = &deploy.Deployer{Config: cfg, Store: e.store, Artifacts: arts, Target: e.target, Router: splitter,
 		Rollouts: &rollout.Controller{Store: e.store, Router: splitter, Out: o.Out,
-			Metrics: func(_, envName string) analysis.Provider { return routermetrics.New(e.planes[envName].adminURL(), httpc) }},
+			Metrics: func(_, envName string) analysis.Provider {
+				return routermetrics.New(e.planes[envName].adminURL(), httpc)
+			}},
 		Dir: o.Data, Out: o.Out}
 	e.engine = &delivery.Engine{Config: cfg, Store: e.store, Artifacts: arts, Deployer: e.deployer, Incidents: e.incidents,
 		Dir: o.Data, Out: o.Out,

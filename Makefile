@@ -1,0 +1,20 @@
+# Slipway: the two commands of the README, and a few helpers.
+GO ?= go
+
+.PHONY: demo test vet build bench
+
+## demo: play the story on this machine (about two minutes)
+demo:
+	$(GO) run ./cmd/slipway demo
+
+## test: everything the tests need is checked, then vet and the full suite
+test:
+	bash scripts/test-deps.sh
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+build:
+	$(GO) build -o bin/slipway ./cmd/slipway
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/router/ ./internal/analysis/...

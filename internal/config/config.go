@@ -86,18 +86,24 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 
 	var c Config
+	var probs []Problem
 	if body != nil {
 		// Check the shape first: it reports every unknown field and wrong type at
 		// once, where the decoder would stop at the first.
-		var probs []Problem
 		checkShape(body, configType, "", func(n ast.Node, field, msg string) {
 			probs = append(probs, at(file, position(n, nil), field, msg))
 		})
+		opts := []yaml.DecodeOption{yaml.Strict()}
 		if len(probs) > 0 {
-			return nil, &Error{Problems: probs}
+			// The unknown fields are reported already: decode the rest leniently so
+			// that the problems in the known fields are reported alongside them.
+			opts = nil
 		}
-		if err := yaml.NodeToValue(body, &c, yaml.Strict()); err != nil {
-			return nil, &Error{Problems: []Problem{yamlProblem(file, err)}}
+		if err := yaml.NodeToValue(body, &c, opts...); err != nil {
+			if len(probs) == 0 {
+				probs = append(probs, yamlProblem(file, err))
+			}
+			return nil, sorted(probs)
 		}
 	}
 	c.setDefaults()
@@ -106,24 +112,23 @@ func Parse(file string, data []byte) (*Config, error) {
 		if !errors.As(err, &ce) {
 			return nil, err
 		}
-		for i := range ce.Problems {
-			p := &ce.Problems[i]
+		shaped := len(probs)
+		for _, p := range ce.Problems {
+			if covered(p.Field, probs[:shaped]) {
+				continue
+			}
 			p.File = file
+			p.Line, p.Col = 1, 1
 			if n := lookup(body, p.Field); n != nil {
-				pos := n.GetToken().Position
-				p.Line, p.Col = pos.Line, pos.Column
-			} else {
-				p.Line, p.Col = 1, 1
+				if tk := n.GetToken(); tk != nil && tk.Position != nil {
+					p.Line, p.Col = tk.Position.Line, tk.Position.Column
+				}
 			}
+			probs = append(probs, p)
 		}
-		sort.SliceStable(ce.Problems, func(i, j int) bool {
-			a, b := ce.Problems[i], ce.Problems[j]
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		})
-		return nil, ce
+	}
+	if len(probs) > 0 {
+		return nil, sorted(probs)
 	}
 	return &c, nil
 }
@@ -136,6 +141,28 @@ func (c *Config) Env(name string) (*Environment, bool) {
 		}
 	}
 	return nil, false
+}
+
+// sorted returns the problems as an *Error, in file order.
+func sorted(probs []Problem) *Error {
+	sort.SliceStable(probs, func(i, j int) bool {
+		a, b := probs[i], probs[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return &Error{Problems: probs}
+}
+
+// covered reports whether field is, or lies under, a field already reported.
+func covered(field string, reported []Problem) bool {
+	for _, p := range reported {
+		if p.Field != "" && (field == p.Field || strings.HasPrefix(field, p.Field+".") || strings.HasPrefix(field, p.Field+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // at makes a problem located at node n.

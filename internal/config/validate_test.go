@@ -33,6 +33,14 @@ colour: blue
 			},
 		},
 		{
+			name: "unknown field and invalid value together",
+			src:  minimal + "environments:\n  - name: prod\n    replica: 2\n    promotion: never\n",
+			want: []string{
+				`slipway.yaml:9:5: environments[0].replica: unknown field "replica": did you mean "replicas"?`,
+				`slipway.yaml:10:16: environments[0].promotion: unknown promotion "never": valid values are auto, manual`,
+			},
+		},
+		{
 			name: "wrong types",
 			src: minimal + `environments:
   - name: prod

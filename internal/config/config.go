@@ -90,16 +90,21 @@ func Parse(file string, data []byte) (*Config, error) {
 	if body != nil {
 		// Check the shape first: it reports every unknown field and wrong type at
 		// once, where the decoder would stop at the first.
-		checkShape(body, configType, "", func(n ast.Node, field, msg string) {
+		badValues := false
+		checkShape(body, configType, "", func(n ast.Node, field, msg string, unknown bool) {
 			probs = append(probs, at(file, position(n, nil), field, msg))
+			badValues = badValues || !unknown
 		})
+		if badValues {
+			return nil, sorted(probs)
+		}
 		opts := []yaml.DecodeOption{yaml.Strict()}
 		if len(probs) > 0 {
 			// The unknown fields are reported already: decode the rest leniently so
 			// that the problems in the known fields are reported alongside them.
 			opts = nil
 		}
-		if err := yaml.NodeToValue(body, &c, opts...); err != nil {
+		if err := decode(body, &c, opts); err != nil {
 			if len(probs) == 0 {
 				probs = append(probs, yamlProblem(file, err))
 			}
@@ -141,6 +146,17 @@ func (c *Config) Env(name string) (*Environment, bool) {
 		}
 	}
 	return nil, false
+}
+
+// decode fills c from the YAML tree. The decoder has been seen to panic on some
+// malformed trees; bad input must give an error, never a crash.
+func decode(body ast.Node, c *Config, opts []yaml.DecodeOption) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("the YAML cannot be decoded (%v): compare it with the output of slipway config schema", v)
+		}
+	}()
+	return yaml.NodeToValue(body, c, opts...)
 }
 
 // sorted returns the problems as an *Error, in file order.

@@ -16,8 +16,10 @@ var (
 	durationType = reflect.TypeFor[Duration]()
 )
 
-// reportFunc records a problem at node n for the field path field.
-type reportFunc func(n ast.Node, field, msg string)
+// reportFunc records a problem at node n for the field path field. unknown is true
+// for an unknown field, which the decoder can skip, and false for a value it cannot
+// decode.
+type reportFunc func(n ast.Node, field, msg string, unknown bool)
 
 // checkShape walks the YAML tree n alongside the Go type t and reports every unknown
 // field, repeated key and value of the wrong kind, so that one run shows them all.
@@ -41,14 +43,14 @@ func checkShape(n ast.Node, t reflect.Type, field string, report reportFunc) {
 	case reflect.Map:
 		pairs, ok := mappingPairs(n)
 		if !ok {
-			report(n, field, "must be a mapping of names to values, got "+describe(n))
+			report(n, field, "must be a mapping of names to values, got "+describe(n), false)
 			return
 		}
 		seen := map[string]int{}
 		for _, mv := range pairs {
 			key := keyString(mv.Key)
 			if line, dup := seen[key]; dup {
-				report(mv.Key, join(field, key), fmt.Sprintf("%q is given twice (first on line %d): keep one", key, line))
+				report(mv.Key, join(field, key), fmt.Sprintf("%q is given twice (first on line %d): keep one", key, line), false)
 				continue
 			}
 			seen[key] = mv.Key.GetToken().Position.Line
@@ -57,7 +59,7 @@ func checkShape(n ast.Node, t reflect.Type, field string, report reportFunc) {
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
-			report(n, field, "must be a list, got "+describe(n))
+			report(n, field, "must be a list, got "+describe(n), false)
 			return
 		}
 		for i, item := range seq.Values {
@@ -65,19 +67,19 @@ func checkShape(n ast.Node, t reflect.Type, field string, report reportFunc) {
 		}
 	case reflect.String:
 		if _, ok := n.(ast.ScalarNode); !ok {
-			report(n, field, "must be text, got "+describe(n))
+			report(n, field, "must be text, got "+describe(n), false)
 		}
 	case reflect.Int:
 		switch n.Type() {
 		case ast.IntegerType:
 		case ast.FloatType:
-			report(n, field, "must be a whole number, got "+n.String())
+			report(n, field, "must be a whole number, got "+n.String(), false)
 		default:
-			report(n, field, "must be a whole number, got "+describe(n))
+			report(n, field, "must be a whole number, got "+describe(n), false)
 		}
 	case reflect.Bool:
 		if n.Type() != ast.BoolType {
-			report(n, field, "must be true or false, got "+describe(n))
+			report(n, field, "must be true or false, got "+describe(n), false)
 		}
 	}
 }
@@ -86,7 +88,7 @@ func checkShape(n ast.Node, t reflect.Type, field string, report reportFunc) {
 func checkStruct(n ast.Node, t reflect.Type, field string, report reportFunc) {
 	pairs, ok := mappingPairs(n)
 	if !ok {
-		report(n, field, "must be a mapping of fields, got "+describe(n))
+		report(n, field, "must be a mapping of fields, got "+describe(n), false)
 		return
 	}
 	fields := yamlFields(t)
@@ -98,11 +100,11 @@ func checkStruct(n ast.Node, t reflect.Type, field string, report reportFunc) {
 		}
 		sf, known := fields[key]
 		if !known {
-			report(mv.Key, join(field, key), unknownFieldMsg(key, fields))
+			report(mv.Key, join(field, key), unknownFieldMsg(key, fields), true)
 			continue
 		}
 		if line, dup := seen[key]; dup {
-			report(mv.Key, join(field, key), fmt.Sprintf("%q is given twice (first on line %d): keep one", key, line))
+			report(mv.Key, join(field, key), fmt.Sprintf("%q is given twice (first on line %d): keep one", key, line), false)
 			continue
 		}
 		seen[key] = mv.Key.GetToken().Position.Line
@@ -117,13 +119,13 @@ func checkDuration(n ast.Node, field string, report reportFunc) {
 	}
 	s, ok := n.(ast.ScalarNode)
 	if !ok {
-		report(n, field, "must be a duration like 90s or 10m, got "+describe(n))
+		report(n, field, "must be a duration like 90s or 10m, got "+describe(n), false)
 		return
 	}
 	var d Duration
 	var u encoding.TextUnmarshaler = &d
 	if err := u.UnmarshalText([]byte(fmt.Sprint(s.GetValue()))); err != nil {
-		report(n, field, err.Error())
+		report(n, field, err.Error(), false)
 	}
 }
 

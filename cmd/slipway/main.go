@@ -48,5 +48,6 @@ func commands() []*cobra.Command {
 		newIncidentsCmd(),
 		newRouterCmd(),
 		newCheckCmd(),
+		newConfigCmd(),
 	}
 }

@@ -154,6 +154,11 @@ func (s *Store) Build(ctx context.Context, in BuildInput) (Artifact, error) {
 func (s *Store) commit(ctx context.Context, img v1.Image, d digest, rec record, work string, sbom []byte, report Report, prov []byte) (Artifact, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := lockFile(s.path(".lock"))
+	if err != nil {
+		return Artifact{}, err
+	}
+	defer unlock()
 	if err := ctx.Err(); err != nil {
 		return Artifact{}, err
 	}

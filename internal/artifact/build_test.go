@@ -226,3 +226,40 @@ func TestBuildSameVersionAgain(t *testing.T) {
 		t.Errorf("Lookup after refused build = %s, %v; want %s", got.Digest, err, a.Digest)
 	}
 }
+
+func TestConcurrentBuildsShareOneStore(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "store")
+	// Two Store values on one directory stand in for two processes.
+	stores := make([]*Store, 2)
+	for i := range stores {
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	versions := []string{"3.0.0", "3.0.1"}
+	srcs := []string{helloSource(t), helloSource(t)}
+	errs := make(chan error, len(versions))
+	for i, v := range versions {
+		go func() {
+			_, err := stores[i].Build(ctx, helloInput(srcs[i], v, nil))
+			errs <- err
+		}()
+	}
+	for range versions {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Build: %v", err)
+		}
+	}
+	list, err := stores[0].List(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %d artifacts (%v), want 2", len(list), err)
+	}
+	for _, a := range list {
+		if err := stores[1].Verify(ctx, a.Digest); err != nil {
+			t.Errorf("Verify(%s): %v", a.Ref, err)
+		}
+	}
+}

@@ -24,6 +24,8 @@
 //	a, err := s.Build(ctx, artifact.BuildInput{Service: "contract-api", ...})
 //	bin, err := s.Extract(ctx, a.Digest, runDir) // verifies first
 //
-// A [Store] is safe for concurrent use by one process. Two processes must not
-// write to the same store directory at the same time.
+// A [Store] is safe for concurrent use. Writers in different processes take
+// turns through an flock(2) on <dir>/.lock (where the OS has it), and the
+// layout's index.json is always replaced atomically, so readers never see a
+// partial index.
 package artifact

@@ -4,15 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/match"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -163,9 +166,46 @@ func attachment(blob []byte, mt types.MediaType, annotations map[string]string) 
 	})
 }
 
-// putImage writes img to the layout under ref, replacing whatever ref named
-// before.
+// putImage writes img's blobs to the layout, then points ref at it in
+// index.json, dropping whatever ref named before. The index is replaced
+// atomically, so a reader in another process never sees half of it. Callers
+// hold the store's write lock.
 func putImage(p layout.Path, img v1.Image, ref string) error {
-	return p.ReplaceImage(img, match.Annotation(refNameKey, ref),
-		layout.WithAnnotations(map[string]string{refNameKey: ref}))
+	if err := p.WriteImage(img); err != nil {
+		return err
+	}
+	desc, err := partial.Descriptor(img)
+	if err != nil {
+		return err
+	}
+	desc.Annotations = map[string]string{refNameKey: ref}
+	return updateIndex(p, func(m *v1.IndexManifest) {
+		kept := m.Manifests[:0]
+		for _, d := range m.Manifests {
+			if d.Annotations[refNameKey] != ref {
+				kept = append(kept, d)
+			}
+		}
+		m.Manifests = append(kept, *desc)
+	})
+}
+
+// updateIndex applies edit to the layout's index.json and writes it back
+// atomically.
+func updateIndex(p layout.Path, edit func(*v1.IndexManifest)) error {
+	path := filepath.Join(string(p), "index.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read layout index: %w", err)
+	}
+	m, err := v1.ParseIndexManifest(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("read layout index %s: %w", path, err)
+	}
+	edit(m)
+	out, err := json.MarshalIndent(m, "", "   ")
+	if err != nil {
+		return fmt.Errorf("encode layout index: %w", err)
+	}
+	return writeFileAtomic(path, append(out, '\n'), 0o644)
 }

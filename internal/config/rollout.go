@@ -21,7 +21,7 @@ const (
 var metrics = []string{MetricErrorRate, MetricLatencyP95, MetricLatencyP99}
 
 // Profile returns the rollout to use for a change: r itself, or, when hotfix is true,
-// r with the hotfix profile's steps, bake, interval and checks laid over it. The
+// r with the hotfix profile's steps, bake, interval, minimum requests and checks laid over it. The
 // result shares no slices with r.
 func (r Rollout) Profile(hotfix bool) Rollout {
 	out := r
@@ -39,6 +39,9 @@ func (r Rollout) Profile(hotfix bool) Rollout {
 	}
 	if h.Interval != 0 {
 		out.Interval = h.Interval
+	}
+	if h.MinRequests != 0 {
+		out.Analysis.MinRequests = h.MinRequests
 	}
 	if len(h.Checks) > 0 {
 		out.Analysis.Checks = slices.Clone(h.Checks)

@@ -102,6 +102,8 @@ type Profile struct {
 	Steps    []int    `yaml:"steps" json:"steps,omitempty"`
 	Bake     Duration `yaml:"bake" json:"bake,omitempty"`
 	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	// MinRequests replaces the analysis' minimum when set: a 1% step sees little traffic.
+	MinRequests int `yaml:"min-requests" json:"min-requests,omitempty"`
 	// Checks replace the rollout's checks when set.
 	Checks []MetricCheck `yaml:"checks" json:"checks,omitempty"`
 }

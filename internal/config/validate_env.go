@@ -92,6 +92,9 @@ func (r *Rollout) validate(field string, ps *problems) {
 			}
 			ps.add(f, "hotfix interval (%s) must not exceed hotfix bake (%s): analysis must judge each step at least once", eff.Interval.D(), eff.Bake.D())
 		}
+		if h.MinRequests < 0 {
+			ps.add(hf+".min-requests", "min-requests must be positive (got %d)", h.MinRequests)
+		}
 		validateChecks(hf+".checks", h.Checks, ps)
 	}
 }

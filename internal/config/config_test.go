@@ -92,12 +92,16 @@ func TestExampleService(t *testing.T) {
 	if diff := cmp.Diff([]int{1, 5, 25, 100}, hotfix.Steps); diff != "" {
 		t.Errorf("prod hotfix steps (-want +got):\n%s", diff)
 	}
-	if hotfix.Bake.D() != 8*time.Second || hotfix.Interval.D() != 2*time.Second {
-		t.Errorf("hotfix bake, interval = %s, %s; want 8s, 2s", hotfix.Bake.D(), hotfix.Interval.D())
+	if hotfix.Bake.D() != 15*time.Second || hotfix.Interval.D() != time.Second || hotfix.Bake <= normal.Bake {
+		t.Errorf("hotfix bake, interval = %s, %s; want 15s, 1s (a longer bake than %s)", hotfix.Bake.D(), hotfix.Interval.D(), normal.Bake.D())
+	}
+	if hotfix.Analysis.MinRequests != 30 || normal.Analysis.MinRequests != 120 {
+		t.Errorf("min-requests hotfix %d, standard %d; want 30, 120", hotfix.Analysis.MinRequests, normal.Analysis.MinRequests)
 	}
 	th, err := hotfix.Analysis.Checks[0].Threshold()
-	if err != nil || th != 0.005 {
-		t.Errorf("hotfix error-rate threshold = %v, %v; want 0.005", th, err)
+	std, _ := normal.Analysis.Checks[0].Threshold()
+	if err != nil || th != 0.0025 || std != 0.005 {
+		t.Errorf("error-rate threshold hotfix %v (%v), standard %v; want 0.0025, tighter than 0.005", th, err, std)
 	}
 	if _, ok := c.Env("qa"); ok {
 		t.Errorf("Env(qa) found an environment that is not defined")

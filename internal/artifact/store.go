@@ -66,10 +66,11 @@ type record struct {
 
 // Store keeps artifacts in a directory:
 //
-//	oci/                  OCI image layout (images, .sig and .sbom tags)
+//	oci/                     OCI image layout (images, .sig and .sbom tags)
 //	artifacts/sha256-<hex>/  artifact.json, sbom.cdx.json, scan.json,
-//	                      payload.json, signature.sig, provenance.json
-//	keys/                 signing.key (0600) and signing.pub (PEM)
+//	                         payload.json, signature.sig, provenance.json
+//	keys/                    signing.key (0600) and signing.pub (PEM)
+//	.lock                    held while writing
 type Store struct {
 	dir    string
 	oci    layout.Path
@@ -78,7 +79,7 @@ type Store struct {
 	vulnDB string // directory of OSV JSON files; empty means the embedded one
 	goBin  string
 
-	mu sync.Mutex // serialises writes to the layout and the artifacts dir
+	mu sync.Mutex // serialises this process's writes; .lock serialises processes
 }
 
 // Option configures a Store.
@@ -114,6 +115,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.Chmod(s.path("keys"), 0o700); err != nil {
 		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
 	}
+	// Creating the layout and the key pair must happen once even when two
+	// processes open a new store together.
+	unlock, err := lockFile(s.path(".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
+	}
+	defer unlock()
 	if s.oci, err = openLayout(s.path("oci")); err != nil {
 		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
 	}

@@ -45,7 +45,8 @@ break existing clients: removed endpoints or response properties, new required
 request fields or parameters, narrowed types.
 
 PATH is relative to --repo (default: the current directory), which must be
-inside a git repository. A document that did not exist at REF is new and
+inside a git repository - or, in a pipeline step, an exported tree of the
+repository named by $SLIPWAY_REPO, which Slipway sets. A document that did not exist at REF is new and
 passes. The command exits non-zero when it finds a breaking change (errors and,
 with the default --fail-on warning, warnings); otherwise it prints how many
 compatible changes there are.`,
@@ -72,10 +73,6 @@ compatible changes there are.`,
 func checkAPI(cmd *cobra.Command, repoDir, base, path, failOn string) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	r, err := vcs.Open(ctx, repoDir)
-	if err != nil {
-		return fmt.Errorf("check api: %w", err)
-	}
 	file := path
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(repoDir, path)
@@ -84,9 +81,22 @@ func checkAPI(cmd *cobra.Command, repoDir, base, path, failOn string) error {
 	if err != nil {
 		return fmt.Errorf("check api: read %s: %w", path, err)
 	}
-	inRepo, err := repoPath(r.Dir, file)
-	if err != nil {
+	var inRepo string
+	r, err := vcs.Open(ctx, repoDir)
+	switch {
+	case err != nil && os.Getenv("SLIPWAY_REPO") != "" && !filepath.IsAbs(path):
+		// A pipeline step runs in an exported tree of a commit; the history is in
+		// the repository Slipway names.
+		if r, err = vcs.Open(ctx, os.Getenv("SLIPWAY_REPO")); err != nil {
+			return fmt.Errorf("check api: SLIPWAY_REPO: %w", err)
+		}
+		inRepo = filepath.ToSlash(filepath.Clean(path))
+	case err != nil:
 		return fmt.Errorf("check api: %w", err)
+	default:
+		if inRepo, err = repoPath(r.Dir, file); err != nil {
+			return fmt.Errorf("check api: %w", err)
+		}
 	}
 	if _, err := r.ResolveRef(ctx, base); err != nil {
 		return fmt.Errorf("check api: --base %s: %w: name a tag, branch or commit of %s", base, err, r.Dir)

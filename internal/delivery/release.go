@@ -70,7 +70,11 @@ func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
 	if len(rel.Commits) > 0 {
 		commitTime = rel.Commits[len(rel.Commits)-1].Time
 	}
-	e.printf("release %s: version %s (%s bump from %s, %d commits)", e.Config.Service, rel.Version, rel.Bump, orNone(rel.Previous), len(rel.Commits))
+	if rel.Bump == "existing" {
+		e.printf("release %s: version %s (already tagged %s)", e.Config.Service, rel.Version, rel.Tag)
+	} else {
+		e.printf("release %s: version %s (%s bump from %s, %d commits)", e.Config.Service, rel.Version, rel.Bump, orNone(rel.Previous), len(rel.Commits))
+	}
 
 	dir, err := e.checkout(ctx, head)
 	if err != nil {

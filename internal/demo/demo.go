@@ -122,7 +122,8 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 		Dir: o.Data, Out: o.Out}
 	e.engine = &delivery.Engine{Config: cfg, Store: e.store, Artifacts: arts, Deployer: e.deployer, Incidents: e.incidents,
 		Dir: o.Data, Out: o.Out,
-		StepEnv: []string{"PATH=" + filepath.Dir(o.Slipway) + string(os.PathListSeparator) + os.Getenv("PATH")},
+		StepEnv: []string{"PATH=" + filepath.Dir(o.Slipway) + string(os.PathListSeparator) + os.Getenv("PATH"),
+			"SLIPWAY_REPO=" + filepath.Join(o.Data, "repos", "contract-api")},
 		Pipelines: &pipeline.Runner{Exec: &local.Executor{}, CacheDir: filepath.Join(o.Data, "cache"),
 			LogDir: filepath.Join(o.Data, "logs"), Journal: e.store, Out: o.Out}}
 	return e, nil

@@ -242,6 +242,9 @@ func smokeLine(env string, results []SmokeResult, err error) string {
 	if err != nil {
 		return err.Error()
 	}
+	if len(results) == 0 {
+		return "no smoke checks configured for " + env
+	}
 	return fmt.Sprintf("%d/%d checks passed in %s", len(results), len(results), env)
 }
 

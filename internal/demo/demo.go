@@ -78,14 +78,15 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 	if _, err := os.Stat(filepath.Join(o.Example, "slipway.yaml")); err != nil {
 		return nil, fmt.Errorf("example service not found at %s (run from the repository root, or pass --example): %w", o.Example, err)
 	}
-	if err := resetData(o.Data); err != nil {
-		return nil, err
-	}
-	e := &env{opts: o, out: o.Out, planes: map[string]*dataPlane{}, start: time.Now()}
+	// A bad slipway.yaml stops the demo before it touches anything.
 	cfg, err := config.Load(filepath.Join(o.Example, "slipway.yaml"))
 	if err != nil {
 		return nil, err
 	}
+	if err := resetData(o.Data); err != nil {
+		return nil, err
+	}
+	e := &env{opts: o, out: o.Out, planes: map[string]*dataPlane{}, start: time.Now()}
 	if e.store, err = store.Open(ctx, filepath.Join(o.Data, "slipway.db")); err != nil {
 		return nil, err
 	}

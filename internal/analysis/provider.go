@@ -33,6 +33,12 @@ type Series struct {
 	Latency Histogram
 	// Routes breaks requests and errors down by route.
 	Routes map[string]RouteCounts
+	// CPUSeconds is the CPU time the version's instances used, cumulative; MemoryBytes
+	// their resident memory now (a gauge). Zero when the provider does not know.
+	CPUSeconds  float64
+	MemoryBytes float64
+	// LogErrors counts the version's log lines at error level or above, cumulative.
+	LogErrors float64
 }
 
 // RouteCounts are one route's cumulative counts.

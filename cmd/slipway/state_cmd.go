@@ -14,6 +14,8 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/rollout"
+	"github.com/slipway/slipway/internal/runtime"
+	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -49,10 +51,10 @@ func newStatusCmd() *cobra.Command {
 				}
 				inst, warm := "-", "-"
 				if len(d.Instances) > 0 {
-					inst = fmt.Sprintf("%s (pid %d)", d.Instances[0].URL, d.Instances[0].PID)
+					inst = fmt.Sprintf("%s (pid %d, %s)", d.Instances[0].URL, d.Instances[0].PID, liveness(ctx, d.Instances[0]))
 				}
-				if d.Warm != nil {
-					warm = fmt.Sprintf("%s until %s", d.Warm.Version, d.Warm.WarmUntil.Local().Format(time.TimeOnly))
+				if d.Warm != nil && len(d.Warm.Instances) > 0 {
+					warm = fmt.Sprintf("%s until %s (%s)", d.Warm.Version, d.Warm.WarmUntil.Local().Format(time.TimeOnly), liveness(ctx, d.Warm.Instances[0]))
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Service, d.Env, d.Version, short(d.Digest, 19), inst,
 					d.DeployedAt.Local().Format(time.DateTime), warm)
@@ -190,6 +192,14 @@ func newIncidentsCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	return cmd
+}
+
+// liveness says whether an instance still answers its health check.
+func liveness(ctx context.Context, in runtime.Instance) string {
+	if localrt.New().Alive(ctx, in) {
+		return "up"
+	}
+	return "down"
 }
 
 func short(s string, n int) string {

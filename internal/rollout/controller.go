@@ -17,6 +17,7 @@ import (
 type records interface {
 	Put(ctx context.Context, kind, id string, v any) error
 	Get(ctx context.Context, kind, id string, v any) error
+	Delete(ctx context.Context, kind, id string) error
 	Append(ctx context.Context, e store.Event) (store.Event, error)
 	NextSeq(ctx context.Context, name string) (int64, error)
 }
@@ -105,8 +106,12 @@ func (c *Controller) Run(ctx context.Context, r *Rollout) (*Rollout, error) {
 	}
 }
 
-// Reconcile is one idempotent pass: apply the desired weights, then judge, then act.
+// Reconcile is one idempotent pass: carry out a queued command, apply the desired
+// weights, then judge, then act.
 func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
+	if err := c.applyCommand(ctx, r); err != nil {
+		return err
+	}
 	if err := c.applyWeights(ctx, r); err != nil {
 		return err
 	}

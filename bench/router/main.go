@@ -34,11 +34,12 @@ type options struct {
 	quick bool
 	keep  bool
 
-	rate      int
-	conns     int
-	switchDur time.Duration
-	flipEvery time.Duration
-	holdMS    int
+	rate        int
+	conns       int
+	switchDur   time.Duration
+	baselineDur time.Duration
+	flipEvery   time.Duration
+	holdMS      int
 
 	rounds      int
 	maxConns    int
@@ -54,6 +55,7 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 500, "switch test: target requests per second")
 	flag.IntVar(&o.conns, "conns", 16, "switch test: wrk connections")
 	flag.DurationVar(&o.switchDur, "switch-duration", 20*time.Second, "switch test: wrk duration")
+	flag.DurationVar(&o.baselineDur, "baseline-duration", 5*time.Second, "switch test: wrk duration of the run without routing changes (calibrates the rate)")
 	flag.DurationVar(&o.flipEvery, "flip", 250*time.Millisecond, "switch test: time between routing changes")
 	flag.IntVar(&o.holdMS, "hold-ms", 2, "switch test: the upstream holds each answer this many ms, so requests are in flight at each switch")
 	flag.IntVar(&o.rounds, "rounds", 3, "overhead: rounds over direct, nginx, router (medians are reported)")
@@ -63,7 +65,8 @@ func main() {
 	flag.StringVar(&o.slipwayPath, "slipway", "", "slipway binary to test (default: build ./cmd/slipway)")
 	flag.Parse()
 	if o.quick {
-		o.switchDur, o.rounds, o.throughput, o.latencyDur = 10*time.Second, 1, 4*time.Second, 4*time.Second
+		o.switchDur, o.baselineDur = 10*time.Second, 3*time.Second
+		o.rounds, o.throughput, o.latencyDur = 1, 4*time.Second, 4*time.Second
 	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "router bench:", err)
@@ -96,7 +99,7 @@ func (o options) validate() error {
 	if o.holdMS < 0 || o.holdMS > 1000 {
 		problems = append(problems, fmt.Sprintf("-hold-ms %d: give 0 to 1000", o.holdMS))
 	}
-	if o.switchDur < time.Second || o.throughput < time.Second || o.latencyDur < time.Second {
+	if o.switchDur < time.Second || o.baselineDur < time.Second || o.throughput < time.Second || o.latencyDur < time.Second {
 		problems = append(problems, "durations: give at least 1s (wrk counts whole seconds)")
 	}
 	if o.flipEvery <= 0 || o.flipEvery >= o.switchDur {
@@ -159,9 +162,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		return false, err
 	}
 
-	sw := switchRun{rate: o.rate, conns: o.conns, duration: o.switchDur, flipEvery: o.flipEvery, holdMS: o.holdMS}
-	fmt.Printf("\nswitch test: wrk -t2 -c%d -d%s, one request per connection every %d ms + %d ms upstream hold (~%d req/s), routing change every %s\n",
-		sw.conns, sw.duration, sw.delayMS(), sw.holdMS, sw.rate, sw.flipEvery)
+	sw := switchRun{rate: o.rate, conns: o.conns, duration: o.switchDur, baseline: o.baselineDur,
+		flipEvery: o.flipEvery, holdMS: o.holdMS}
+	fmt.Printf("\nswitch test: wrk -t2 -c%d at ~%d req/s through the router (upstream holds each answer %d ms), %s without routing changes, then %s with a change every %s\n",
+		sw.conns, sw.rate, sw.holdMS, sw.baseline, sw.duration, sw.flipEvery)
 	rep, err := runSwitch(ctx, w, routerURL, admin, a, b, sw)
 	if err != nil {
 		return false, err

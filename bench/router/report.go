@@ -8,8 +8,12 @@ import (
 )
 
 func printSwitch(rep switchReport) {
+	b := rep.baseline
+	fmt.Printf("  baseline   %d requests in %.1fs (%.0f req/s), non-2xx %d, socket errors %d, p50 %d us, p99 %d us\n",
+		b.Requests, float64(b.DurationUS)/1e6, b.RPS(), b.Non2xx, b.SocketErrors(), b.LatencyUS.P50, b.LatencyUS.P99)
+	fmt.Printf("  pause      %d ms per request and connection (calibrated on the baseline)\n", rep.delayMS)
 	r := rep.wrk
-	fmt.Printf("  requests   %d in %.1fs (%.0f req/s), %d routing changes\n",
+	fmt.Printf("  switching  %d requests in %.1fs (%.0f req/s), %d routing changes\n",
 		r.Requests, float64(r.DurationUS)/1e6, r.RPS(), rep.flips)
 	fmt.Printf("  by version %s\n", counts(r.Versions))
 	fmt.Printf("  by status  %s (router /metrics: %s)\n", counts(r.Codes), countsF(rep.routerCodes))

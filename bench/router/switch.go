@@ -46,6 +46,8 @@ func benchConfig(backends []router.Backend) router.Config {
 
 // switchReport is the outcome of the switch test.
 type switchReport struct {
+	baseline   wrkResult // the same load without routing changes
+	delayMS    int       // calibrated pause per request and connection
 	wrk        wrkResult
 	flips      int
 	flipErrors []error
@@ -63,17 +65,36 @@ func (r switchReport) errors() int64 {
 type switchRun struct {
 	rate      int           // target requests per second
 	conns     int           // wrk connections (two threads)
-	duration  time.Duration // wrk run
+	duration  time.Duration // wrk run with routing changes
+	baseline  time.Duration // wrk run without, before it
 	flipEvery time.Duration // time between routing changes
 	holdMS    int           // upstream holds each answer this long, so requests are in flight
 }
 
-// delayMS is the pause per connection before each request that gives about rate
-// requests per second: each connection sends one request every conns/rate seconds,
-// of which the upstream's hold is already spent waiting for the answer.
+// delayMS is the first guess at the pause per connection before each request that
+// gives about rate requests per second: each connection sends one request every
+// conns/rate seconds, of which the upstream's hold is already spent waiting.
 func (s switchRun) delayMS() int {
-	d := (s.conns*1000+s.rate/2)/s.rate - s.holdMS
-	return max(d, 0)
+	return max(s.cycleMS()-s.holdMS, 0)
+}
+
+// cycleMS is the time between two requests of one connection at the target rate.
+func (s switchRun) cycleMS() int {
+	return (s.conns*1000 + s.rate/2) / s.rate
+}
+
+// calibrate returns the pause that gives the target rate, given the rate a run with
+// a pause of delay achieved: what a request costs beyond its pause and the hold
+// (proxying, timer slack) is measured rather than guessed, within 2 ms.
+func (s switchRun) calibrate(delay int, achieved float64) int {
+	if achieved <= 0 {
+		return delay
+	}
+	spentMS := float64(s.conns)*1000/achieved - float64(delay)
+	d := int(float64(s.cycleMS()) - spentMS + 0.5)
+	// A neighbour's burst during the baseline must not make the switch run flood the
+	// router: a request costs at most 2 ms beyond its hold on a healthy machine.
+	return min(max(d, s.delayMS()-2, 0), s.delayMS())
 }
 
 // runSwitch drives wrk at a fixed rate through the router while changing its
@@ -83,6 +104,16 @@ func runSwitch(ctx context.Context, w *wrk, routerURL string, admin *router.Clie
 	if _, err := admin.Apply(ctx, benchConfig(cycle[0].backends)); err != nil {
 		return switchReport{}, fmt.Errorf("switch test: initial routing: %w", err)
 	}
+	// The baseline runs the same load without routing changes: it calibrates the
+	// pause to the target rate and shows what fails when nothing switches.
+	load := wrkRun{Threads: 2, Conns: s.conns, Duration: s.baseline, Count: true,
+		DelayMS: s.delayMS(), URL: routerURL + benchPath + "?delay_ms=" + strconv.Itoa(s.holdMS)}
+	base, err := w.run(ctx, "switch-baseline", load)
+	if err != nil {
+		return switchReport{}, fmt.Errorf("switch test baseline: %w", err)
+	}
+	load.DelayMS = s.calibrate(load.DelayMS, base.RPS())
+	load.Duration = s.duration
 	before, err := scrapeCodes(ctx, admin.AdminURL)
 	if err != nil {
 		return switchReport{}, err
@@ -94,14 +125,11 @@ func runSwitch(ctx context.Context, w *wrk, routerURL string, admin *router.Clie
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := w.run(ctx, "switch", wrkRun{
-			Threads: 2, Conns: s.conns, Duration: s.duration, Count: true,
-			DelayMS: s.delayMS(), URL: routerURL + benchPath + "?delay_ms=" + strconv.Itoa(s.holdMS),
-		})
+		res, err := w.run(ctx, "switch", load)
 		done <- result{res, err}
 	}()
 
-	var rep switchReport
+	rep := switchReport{baseline: base, delayMS: load.DelayMS}
 	tick := time.NewTicker(s.flipEvery)
 	defer tick.Stop()
 	var res result

@@ -1,6 +1,9 @@
 package analysis
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // This file holds the arithmetic of the sequential judge: the grids of alternatives,
 // the prior over them, and the per-interval likelihood-ratio updates. Everything is in
@@ -10,6 +13,15 @@ import "math"
 // streams (errors, log errors, slow requests) test against r <= 1. Log-spaced from
 // 1.1 to 1000: 1000 stands for "a failure the stable does not have at all".
 var seqRatios = logSpace(1.1, 1000, 24)
+
+// seqLogRatios are log(seqRatios).
+var seqLogRatios = func() []float64 {
+	out := make([]float64, len(seqRatios))
+	for k, r := range seqRatios {
+		out[k] = math.Log(r)
+	}
+	return out
+}()
 
 // seqSLOMultiples are the candidate error rates, as multiples of the SLO, that the
 // absolute stream tests against rate <= SLO.
@@ -73,13 +85,13 @@ func ratioPrior(refShare float64) []float64 {
 // Binomial(x, r*s/(r*s+1-s)); against r = 1 the likelihood ratio is
 // r^xc / (r*s+1-s)^x.
 func relativeUpdate(logLR []float64, s, xc, x float64) []float64 {
+	if x <= 0 || s <= 0 || s >= 1 {
+		return slices.Clone(logLR) // no events, or one side without traffic: no information
+	}
 	out := make([]float64, len(seqRatios))
 	copy(out, logLR)
-	if x <= 0 || s <= 0 || s >= 1 {
-		return out // no events, or one side without traffic: no information
-	}
 	for k, r := range seqRatios {
-		out[k] += xc*math.Log(r) - x*math.Log1p(s*(r-1))
+		out[k] += xc*seqLogRatios[k] - x*math.Log1p(s*(r-1))
 	}
 	return out
 }
@@ -114,8 +126,18 @@ func sloUpdate(logLR []float64, p0, e, n float64) []float64 {
 }
 
 // mixture returns log(sum_k exp(logW[k] + logLR[k])) and the index of the largest term.
-// Missing logLR entries count as 0 (no evidence yet).
+// The weights exp(logW) sum to 1, so a stream without evidence yet (nil logLR) is at
+// log e = 0.
 func mixture(logW, logLR []float64) (float64, int) {
+	if len(logLR) == 0 {
+		best := 0
+		for k := range logW {
+			if logW[k] > logW[best] {
+				best = k
+			}
+		}
+		return 0, best
+	}
 	terms := make([]float64, len(logW))
 	for k := range logW {
 		terms[k] = logW[k]
@@ -140,7 +162,11 @@ func logSumExp(v []float64) (float64, int) {
 	}
 	sum := 0.0
 	for _, x := range v {
-		sum += math.Exp(x - v[best])
+		// terms below e^-60 of the largest cannot change a float64 sum of at most a
+		// few hundred terms; skipping them saves the exponential.
+		if d := x - v[best]; d > -60 {
+			sum += math.Exp(d)
+		}
 	}
 	return v[best] + math.Log(sum), best
 }

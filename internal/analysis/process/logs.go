@@ -141,30 +141,80 @@ type jsonLevel struct {
 }
 
 func criticalJSON(line []byte) bool {
+	decided, severe := false, false
+	for _, key := range levelKeys {
+		v, ok := jsonValue(line, key)
+		if !ok {
+			continue
+		}
+		decided = true
+		if severeValue(v) {
+			severe = true
+		}
+	}
+	if decided {
+		return severe
+	}
 	if !bytes.Contains(line, []byte(`"level"`)) && !bytes.Contains(line, []byte(`"severity"`)) &&
 		!bytes.Contains(line, []byte(`"lvl"`)) {
 		return false
 	}
+	// An escaped or unusual level: decode the line properly.
 	var l jsonLevel
 	if err := json.Unmarshal(line, &l); err != nil {
 		return false // not one JSON object (or cut at maxLine): not a structured line
 	}
-	for _, raw := range []json.RawMessage{l.Level, l.Severity, l.Lvl} {
-		if len(raw) == 0 {
-			continue
+	return severeValue(l.Level) || severeValue(l.Severity) || severeValue(l.Lvl)
+}
+
+var levelKeys = [][]byte{[]byte(`"level"`), []byte(`"severity"`), []byte(`"lvl"`)}
+
+// jsonValue finds the plain value of key ("level" with its quotes) in a JSON line
+// without decoding it: a string without escapes or a number, after the key's first
+// occurrence that is followed by a colon. ok is false when there is none, or when
+// the value needs a real decoder.
+func jsonValue(line, key []byte) (json.RawMessage, bool) {
+	for rest := line; ; {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			return nil, false
 		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			if severeName(s) {
-				return true
+		if i > 0 && rest[i-1] == '\\' {
+			return nil, false // inside an escaped string: let the decoder judge
+		}
+		after := bytes.TrimLeft(rest[i+len(key):], " \t")
+		rest = rest[i+len(key):]
+		if len(after) == 0 || after[0] != ':' {
+			continue // the word as a value, not a key
+		}
+		v := bytes.TrimLeft(after[1:], " \t")
+		if len(v) > 0 && v[0] == '"' {
+			end := bytes.IndexByte(v[1:], '"')
+			if end < 0 || bytes.IndexByte(v[1:end+1], '\\') >= 0 {
+				return nil, false
 			}
-			continue
+			return v[:end+2], true
 		}
-		if n, err := strconv.ParseFloat(string(raw), 64); err == nil && n >= 50 {
-			return true // bunyan and pino: 50 error, 60 fatal
+		end := bytes.IndexAny(v, ",} \t")
+		if end <= 0 {
+			return nil, false
 		}
+		return v[:end], true
 	}
-	return false
+}
+
+// severeValue judges a raw JSON level: a severe name, or a number >= 50 (bunyan and
+// pino: 50 error, 60 fatal).
+func severeValue(raw json.RawMessage) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	if raw[0] == '"' {
+		var s string
+		return json.Unmarshal(raw, &s) == nil && severeName(s)
+	}
+	n, err := strconv.ParseFloat(string(raw), 64)
+	return err == nil && n >= 50
 }
 
 // severeName reports a level name at error or above, ignoring case and slog's

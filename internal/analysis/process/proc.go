@@ -76,12 +76,13 @@ func groups(procRoot string, want map[int]bool) (map[int]*usage, map[int]stat, e
 	}
 	out := make(map[int]*usage, len(want))
 	found := make(map[int]stat, len(want))
+	buf := make([]byte, 1024) // a stat line is well under 1 KiB
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid <= 0 {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "stat"))
+		b, err := readSmall(filepath.Join(procRoot, e.Name(), "stat"), buf)
 		if err != nil {
 			continue // exited since ReadDir
 		}
@@ -119,9 +120,27 @@ func groups(procRoot string, want map[int]bool) (map[int]*usage, map[int]stat, e
 
 var pageSize = float64(os.Getpagesize())
 
+// readSmall reads a small procfs file into buf with one read: procfs answers a
+// read of a stat file whole, and os.ReadFile would stat the file and read twice.
+func readSmall(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := f.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	if n == len(buf) {
+		return nil, fmt.Errorf("%s is longer than %d bytes", path, len(buf))
+	}
+	return buf[:n], nil
+}
+
 // residentBytes reads the resident set size from /proc/<pid>/statm.
 func residentBytes(procRoot string, pid int) (float64, error) {
-	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "statm"))
+	b, err := readSmall(filepath.Join(procRoot, strconv.Itoa(pid), "statm"), make([]byte, 256))
 	if err != nil {
 		return 0, err
 	}

@@ -46,6 +46,7 @@ type options struct {
 	throughput  time.Duration
 	latencyDur  time.Duration
 	slipwayPath string
+	routerEnv   string
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.DurationVar(&o.throughput, "throughput-duration", 10*time.Second, "overhead: max-throughput run per target and round")
 	flag.DurationVar(&o.latencyDur, "latency-duration", 10*time.Second, "overhead: fixed-load latency run per target and round")
 	flag.StringVar(&o.slipwayPath, "slipway", "", "slipway binary to test (default: build ./cmd/slipway)")
+	flag.StringVar(&o.routerEnv, "router-env", "", "extra environment of the router process, comma-separated KEY=VALUE (e.g. GOGC=400)")
 	flag.Parse()
 	if o.quick {
 		o.switchDur, o.baselineDur = 10*time.Second, 3*time.Second
@@ -105,6 +107,9 @@ func (o options) validate() error {
 	if o.flipEvery <= 0 || o.flipEvery >= o.switchDur {
 		problems = append(problems, fmt.Sprintf("-flip %s: give a positive interval shorter than -switch-duration", o.flipEvery))
 	}
+	if _, err := parseEnv(o.routerEnv); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
@@ -139,8 +144,11 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	fmt.Printf("router bench: %d CPUs shared by wrk, the proxy under test and the upstream; wrk %s\n",
-		runtime.NumCPU(), wrkPath)
+	fmt.Printf("router bench: %d CPUs shared by wrk, the proxy under test and the upstream; load average %s\n",
+		runtime.NumCPU(), loadAvg())
+	if o.routerEnv != "" {
+		fmt.Printf("router bench: router environment %s\n", o.routerEnv)
+	}
 	a, err := startUpstream(ctx, ps, upstream, "A")
 	if err != nil {
 		return false, err
@@ -149,11 +157,16 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	routerURL, admin, err := startRouter(ctx, ps, slipway, dir)
+	routerEnv, _ := parseEnv(o.routerEnv) // validated
+	routerURL, admin, err := startRouter(ctx, ps, slipway, dir, routerEnv)
 	if err != nil {
 		return false, err
 	}
 	nginxURL, err := startNginx(ctx, ps, nginxPath, dir, a)
+	if err != nil {
+		return false, err
+	}
+	bareURL, err := startBareProxy(ctx, ps, filepath.Join(dir, "bareproxy"), a)
 	if err != nil {
 		return false, err
 	}
@@ -179,15 +192,44 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	ov := overheadRun{rounds: o.rounds, throughput: o.throughput, latency: o.latencyDur, conns: o.maxConns}
 	fmt.Printf("\noverhead: max throughput wrk -t2 -c%d -d%s; latency at a fixed load wrk -t1 -c%d, one request per connection every %d ms; %d round(s), medians\n",
 		ov.conns, ov.throughput, latencyConns, latencyDelayMS, ov.rounds)
-	ms, err := runOverhead(ctx, w, []target{{"direct", a}, {"nginx", nginxURL}, {"router", routerURL}}, ov,
+	ms, err := runOverhead(ctx, w, []target{{"direct", a}, {"nginx", nginxURL}, {"go-rp", bareURL}, {"router", routerURL}}, ov,
 		func(line string) { fmt.Println("  " + line) })
 	if err != nil {
 		return false, err
 	}
 	addedP50, vsNginx := printOverhead(ms)
 
+	fmt.Printf("\nrouter bench: load average %s at the end (other work on the machine skews every figure)\n", loadAvg())
 	fmt.Printf("router: added_p50_us=%d throughput_vs_nginx=%.2f switch_errors=%d\n", addedP50, vsNginx, rep.errors())
 	return rep.errors() > 0, nil
+}
+
+// parseEnv splits a comma-separated KEY=VALUE list.
+func parseEnv(list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var env []string
+	for _, kv := range strings.Split(list, ",") {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, fmt.Errorf("-router-env %q: give KEY=VALUE pairs separated by commas", list)
+		}
+		env = append(env, kv)
+	}
+	return env, nil
+}
+
+// loadAvg is the 1, 5 and 15 minute load average, or "unknown".
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // lookTool finds a Debian tool on PATH or in /usr/sbin.
@@ -206,7 +248,7 @@ func isExec(p string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-// build compiles slipway (unless given) and the upstream into dir.
+// build compiles slipway (unless given), the upstream and the bare proxy into dir.
 func build(ctx context.Context, dir, slipway string) (string, string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
@@ -233,6 +275,9 @@ func build(ctx context.Context, dir, slipway string) (string, string, error) {
 	}
 	upstream := filepath.Join(dir, "upstream")
 	if err := goBuild(upstream, "./bench/router/upstream"); err != nil {
+		return "", "", err
+	}
+	if err := goBuild(filepath.Join(dir, "bareproxy"), "./bench/router/bareproxy"); err != nil {
 		return "", "", err
 	}
 	return slipway, upstream, nil

@@ -42,7 +42,7 @@ func printOverhead(ms []measurement) (addedP50 int64, vsNginx float64) {
 		fmt.Printf("  %-7s %10.0f %8d %8d   %14.0f %8d %8d %7d\n",
 			m.name, m.rps, m.thrP50, m.thrP99, m.fixedRPS, m.fixedP50, m.fixedP99, m.errors)
 	}
-	direct, nginx, rt := by["direct"], by["nginx"], by["router"]
+	direct, nginx, bare, rt := by["direct"], by["nginx"], by["go-rp"], by["router"]
 	vsNginx = ratio(rt.rps, nginx.rps)
 	addedP50 = rt.fixedP50 - direct.fixedP50
 	fmt.Printf("\n  router_rps/nginx_rps   = %.2f (goal >= 0.70: %s)\n", vsNginx, met(vsNginx >= 0.7))
@@ -51,6 +51,10 @@ func printOverhead(ms []measurement) (addedP50 int64, vsNginx float64) {
 		addedP50, met(addedP50 < 100), rt.thrP50-direct.thrP50)
 	fmt.Printf("  nginx_p50 - direct_p50  = %d us at the fixed load, %d us at max throughput\n",
 		nginx.fixedP50-direct.fixedP50, nginx.thrP50-direct.thrP50)
+	if bare.rps > 0 {
+		fmt.Printf("  go-rp (httputil.ReverseProxy alone): go-rp_rps/nginx_rps = %.2f, router_rps/go-rp_rps = %.2f, router_p50 - go-rp_p50 = %d us at the fixed load\n",
+			ratio(bare.rps, nginx.rps), ratio(rt.rps, bare.rps), rt.fixedP50-bare.fixedP50)
+	}
 	return addedP50, vsNginx
 }
 

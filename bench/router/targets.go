@@ -31,12 +31,31 @@ func startUpstream(ctx context.Context, ps *procs, bin, version string) (string,
 	return base, nil
 }
 
-// startRouter starts `slipway router` as its own process and returns its data plane
-// base URL and an admin client.
-func startRouter(ctx context.Context, ps *procs, slipway, dir string) (string, *router.Client, error) {
+// startBareProxy starts the standard library's reverse proxy in front of upstream.
+func startBareProxy(ctx context.Context, ps *procs, bin, upstream string) (string, error) {
+	p, out, err := ps.start("bareproxy", nil, bin, "-listen", "127.0.0.1:0", "-upstream", upstream)
+	if err != nil {
+		return "", err
+	}
+	var ready struct {
+		Listen string `json:"listen"`
+	}
+	if err := readJSONLine(p, out, 10*time.Second, &ready); err != nil {
+		return "", err
+	}
+	base := "http://" + ready.Listen
+	if err := waitHTTP(ctx, p, base+benchPath, 10*time.Second); err != nil {
+		return "", err
+	}
+	return base, nil
+}
+
+// startRouter starts `slipway router` as its own process, with env added to its
+// environment, and returns its data plane base URL and an admin client.
+func startRouter(ctx context.Context, ps *procs, slipway, dir string, env []string) (string, *router.Client, error) {
 	readyFile := filepath.Join(dir, "router-ready.json")
 	_ = os.Remove(readyFile)
-	p, _, err := ps.start("router", nil, slipway, "router",
+	p, _, err := ps.start("router", env, slipway, "router",
 		"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--state", filepath.Join(dir, "r.json"), "--ready-file", readyFile)
 	if err != nil {

@@ -210,6 +210,9 @@ func severeValue(raw json.RawMessage) bool {
 		return false
 	}
 	if raw[0] == '"' {
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			return severeName(string(raw[1 : len(raw)-1]))
+		}
 		var s string
 		return json.Unmarshal(raw, &s) == nil && severeName(s)
 	}
@@ -220,16 +223,19 @@ func severeValue(raw json.RawMessage) bool {
 // severeName reports a level name at error or above, ignoring case and slog's
 // "+n" offsets ("ERROR+4" is above error).
 func severeName(s string) bool {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '+'); i > 0 {
 		s = s[:i]
 	}
-	switch s {
-	case "ERROR", "ERR", "CRITICAL", "CRIT", "FATAL", "PANIC", "DPANIC", "ALERT", "EMERGENCY", "EMERG", "SEVERE":
-		return true
+	for _, name := range severeNames {
+		if strings.EqualFold(s, name) {
+			return true
+		}
 	}
 	return false
 }
+
+var severeNames = []string{"ERROR", "ERR", "CRITICAL", "CRIT", "FATAL", "PANIC", "DPANIC", "ALERT", "EMERGENCY", "EMERG", "SEVERE"}
 
 // logErrors returns the cumulative critical line count of the file at path.
 func (p *Provider) logErrors(path string) (float64, error) {

@@ -243,6 +243,10 @@ func (q Sequential) outcome(st SeqState, res SeqResult) (Outcome, string) {
 		return Fail, fmt.Sprintf("candidate worse than stable: e-value %s >= %s (alpha %g) after %d observations; %s",
 			fmtE(res.EValue), fmtE(res.Threshold), res.Alpha, st.Observations, describe(lead, st))
 	}
+	if st.Stable.Requests <= 0 {
+		// Without a baseline the relative tests saw nothing: never pass on that.
+		return Inconclusive, fmt.Sprintf("no stable traffic to compare %.0f candidate requests with", st.Candidate.Requests)
+	}
 	if st.StepRequests < res.MinRequests {
 		return Inconclusive, fmt.Sprintf("%.0f of %.0f candidate requests in this step; e-value %s < %s",
 			st.StepRequests, res.MinRequests, fmtE(res.EValue), fmtE(res.Threshold))

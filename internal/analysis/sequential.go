@@ -58,10 +58,12 @@ import (
 // with a Prometheus provider; the paper's Dirichlet-multinomial over buckets was not
 // used because its null ("same distribution") also fails a candidate that got faster.
 //
-// Compared with Lindon et al., "Rapid Regression Detection in Software Deployments
-// through Sequential Testing" (KDD 2022), the count test is the same conditional
-// Poisson idea; a discrete mixture over ratios replaces the conjugate prior because
-// the traffic share changes from interval to interval and between steps.
+// The approach follows Lindon et al., "Rapid Regression Detection in Software
+// Deployments through Sequential Testing" (KDD 2022): counts of two versions are
+// compared through an e-process built from a mixture of likelihood ratios, and
+// conditioning on the total count removes the unknown background rate. A discrete
+// grid over ratios stands in for a conjugate prior because the traffic share changes
+// from interval to interval and between steps.
 //
 // The zero value is ready to use: Alpha 0.01, MinRequests 100, LowTraffic extend by up
 // to ten minutes.
@@ -219,9 +221,9 @@ type SeqStream struct {
 
 // SeqResult is the judge's answer after an observation, with its evidence.
 type SeqResult struct {
-	// Outcome is Fail once the e-value reached Threshold, Pass when it has not and the
-	// step has MinRequests candidate requests, otherwise Inconclusive. The caller
-	// decides the bake (see Decide).
+	// Outcome is Fail once the e-value reached Threshold; Pass when it has not, the
+	// step has MinRequests candidate requests and the stable served traffic to compare
+	// with; otherwise Inconclusive. The caller decides the bake (see Decide).
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason"`
 	// Alpha and Threshold = 1/Alpha; EValue (capped at 1e300) and LogEValue are the

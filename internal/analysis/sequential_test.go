@@ -138,6 +138,14 @@ func TestObservePassNeedsMinimumPerStep(t *testing.T) {
 	}
 }
 
+func TestObserveNeverPassesWithoutStable(t *testing.T) {
+	var q Sequential
+	_, res, err := q.Observe(SeqState{}, Series{Requests: 500}, Series{})
+	if err != nil || res.Outcome != Inconclusive || !strings.Contains(res.Reason, "no stable traffic") {
+		t.Errorf("500 candidate requests, no stable: %s %q %v; want inconclusive for want of a baseline", res.Outcome, res.Reason, err)
+	}
+}
+
 func TestObserveFailIsSticky(t *testing.T) {
 	var q Sequential
 	st, res, _ := q.Observe(SeqState{}, Series{Requests: 5, Errors: 3}, Series{Requests: 95})

@@ -15,7 +15,7 @@ import (
 // answers every request with the status in the "status" query parameter (default
 // 200) after the duration in "delay" (default none), and the version in the body.
 // Harnesses put it behind the data plane their provider reads.
-func NewBackend(t *testing.T, version string) *httptest.Server {
+func NewBackend(t testing.TB, version string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		status, delay, err := parseShape(req)
@@ -61,7 +61,7 @@ func parseShape(req *http.Request) (int, time.Duration, error) {
 // Drive sends n GET requests to baseURL + "/contracts/<i>", asking the NewBackend
 // behind it for status after latency, at most 8 at a time, and fails t unless every
 // one is answered with that status. It returns once all have been answered.
-func Drive(t *testing.T, client *http.Client, baseURL string, status int, latency time.Duration, n int) {
+func Drive(t testing.TB, client *http.Client, baseURL string, status int, latency time.Duration, n int) {
 	t.Helper()
 	if client == nil {
 		client = http.DefaultClient
@@ -90,7 +90,7 @@ func Drive(t *testing.T, client *http.Client, baseURL string, status int, latenc
 	}
 }
 
-func drive1(t *testing.T, client *http.Client, url string, want int) error {
+func drive1(t testing.TB, client *http.Client, url string, want int) error {
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	if err != nil {
 		return err

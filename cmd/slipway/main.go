@@ -46,6 +46,8 @@ func commands() []*cobra.Command {
 		newStatusCmd(),
 		newHistoryCmd(),
 		newIncidentsCmd(),
+		newRolloutCmd(),
+		newUndoCmd(),
 		newRouterCmd(),
 		newCheckCmd(),
 		newConfigCmd(),

@@ -29,7 +29,7 @@ type Delivery struct {
 // stopped reports whether the delivery cannot go on by itself.
 func (d Delivery) stopped() bool {
 	o := d.Outcome()
-	return o == deploy.RolledBack || o == deploy.Paused
+	return o == deploy.RolledBack || o == deploy.Paused || o == deploy.Aborted
 }
 
 // Outcome is the last stage's outcome.

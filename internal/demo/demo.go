@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/slipway/slipway/internal/analysis"
-	routermetrics "github.com/slipway/slipway/internal/analysis/router"
-	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/delivery"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/executor/local"
@@ -22,8 +19,6 @@ import (
 	"github.com/slipway/slipway/internal/notify/console"
 	"github.com/slipway/slipway/internal/notify/webhook"
 	"github.com/slipway/slipway/internal/pipeline"
-	"github.com/slipway/slipway/internal/rollout"
-	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -52,19 +47,19 @@ const marker = ".slipway-demo"
 type env struct {
 	opts      Options
 	out       io.Writer
+	plane     *controlplane.Plane
 	store     *store.Store
 	engine    *delivery.Engine
 	incidents *incident.Manager
-	planes    map[string]*dataPlane
+	planes    map[string]controlplane.DataPlane
 	deployer  *deploy.Deployer
-	target    *localrt.Target
 	traffic   *Traffic
 	stopUsers context.CancelFunc
 	usersDone chan struct{}
 	start     time.Time
 }
 
-// prepare resets the data directory and starts the stores, routers and engine.
+// prepare resets the data directory, opens the control plane and starts the routers.
 func prepare(ctx context.Context, o Options) (*env, error) {
 	if o.LegacyShare < 0 || o.LegacyShare > 1 {
 		return nil, fmt.Errorf("legacy share %v: must be between 0 and 1 (0.02 is 2%%)", o.LegacyShare)
@@ -86,47 +81,38 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 	if err := resetData(o.Data); err != nil {
 		return nil, err
 	}
-	e := &env{opts: o, out: o.Out, planes: map[string]*dataPlane{}, start: time.Now()}
-	if e.store, err = store.Open(ctx, filepath.Join(o.Data, "slipway.db")); err != nil {
-		return nil, err
+	var notifiers = notify.Multi{console.New(o.Out)}
+	if o.Webhook != "" {
+		wh, err := webhook.New(o.Webhook)
+		if err != nil {
+			return nil, err
+		}
+		notifiers = append(notifiers, wh)
 	}
-	arts, err := artifact.Open(filepath.Join(o.Data, "artifacts"))
+	p, err := controlplane.Open(ctx, controlplane.Options{Data: o.Data, Config: cfg, Out: o.Out, Notifier: notifiers})
 	if err != nil {
 		return nil, err
 	}
+	e := &env{opts: o, out: o.Out, plane: p, store: p.Store, incidents: p.Incidents, deployer: p.Deployer,
+		planes: map[string]controlplane.DataPlane{}, start: time.Now()}
 	for _, en := range cfg.Environments {
-		dp, err := startRouter(ctx, o.Slipway, filepath.Join(o.Data, "routers"), en.Name)
+		dp, err := controlplane.SpawnRouter(ctx, o.Slipway, filepath.Join(o.Data, "routers"), en.Name)
 		if err != nil {
 			e.close()
 			return nil, err
 		}
 		e.planes[en.Name] = dp
-	}
-	var notifiers notify.Multi = notify.Multi{console.New(o.Out)}
-	if o.Webhook != "" {
-		wh, err := webhook.New(o.Webhook)
-		if err != nil {
+		if err := p.Register(ctx, dp); err != nil {
 			e.close()
 			return nil, err
 		}
-		notifiers = append(notifiers, wh)
 	}
-	e.incidents = &incident.Manager{Store: e.store, Notifier: notifiers}
-	splitter := func(_, envName string) rollout.Splitter { return e.planes[envName].client }
-	httpc := &http.Client{Timeout: 5 * time.Second}
-	e.target = localrt.New()
-	e.deployer = &deploy.Deployer{Config: cfg, Store: e.store, Artifacts: arts, Target: e.target, Router: splitter,
-		Rollouts: &rollout.Controller{Store: e.store, Router: splitter, Out: o.Out,
-			Metrics: func(_, envName string) analysis.Provider {
-				return routermetrics.New(e.planes[envName].adminURL(), httpc)
-			}},
-		Dir: o.Data, Out: o.Out}
-	e.engine = &delivery.Engine{Config: cfg, Store: e.store, Artifacts: arts, Deployer: e.deployer, Incidents: e.incidents,
+	e.engine = &delivery.Engine{Config: cfg, Store: p.Store, Artifacts: p.Artifacts, Deployer: p.Deployer, Incidents: p.Incidents,
 		Dir: o.Data, Out: o.Out,
 		StepEnv: []string{"PATH=" + filepath.Dir(o.Slipway) + string(os.PathListSeparator) + os.Getenv("PATH"),
 			"SLIPWAY_REPO=" + filepath.Join(o.Data, "repos", "contract-api")},
 		Pipelines: &pipeline.Runner{Exec: &local.Executor{}, CacheDir: filepath.Join(o.Data, "cache"),
-			LogDir: filepath.Join(o.Data, "logs"), Journal: e.store, Out: o.Out}}
+			LogDir: filepath.Join(o.Data, "logs"), Journal: p.Store, Out: o.Out}}
 	return e, nil
 }
 
@@ -161,35 +147,34 @@ func (e *env) close() {
 		e.stopUsers()
 		<-e.usersDone
 	}
-	if e.deployer != nil && e.store != nil {
-		ctx := context.Background()
-		for _, en := range e.deployer.Config.Environments {
-			dep, err := e.deployer.Current(ctx, en.Name)
-			if err != nil {
-				continue
+	ctx := context.Background()
+	for _, en := range e.deployer.Config.Environments {
+		dep, err := e.deployer.Current(ctx, en.Name)
+		if err != nil {
+			continue
+		}
+		for _, in := range dep.Instances {
+			e.plane.Target.Stop(ctx, in)
+		}
+		if dep.Warm != nil {
+			for _, in := range dep.Warm.Instances {
+				e.plane.Target.Stop(ctx, in)
 			}
-			for _, in := range dep.Instances {
-				e.target.Stop(ctx, in)
-			}
-			if dep.Warm != nil {
-				for _, in := range dep.Warm.Instances {
-					e.target.Stop(ctx, in)
-				}
-			}
+		}
+		if dep.Pending != nil {
+			e.plane.Target.Stop(ctx, dep.Pending.Instance)
 		}
 	}
 	for _, dp := range e.planes {
-		dp.stop()
+		dp.Stop()
 	}
-	if e.store != nil {
-		e.store.Close()
-	}
+	e.plane.Close()
 }
 
 // startUsers sends simulated traffic to prod's router until close.
 func (e *env) startUsers(prod string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	e.traffic = &Traffic{URL: e.planes[prod].url(), Rate: e.opts.Rate, LegacyShare: e.opts.LegacyShare}
+	e.traffic = &Traffic{URL: e.planes[prod].URL(), Rate: e.opts.Rate, LegacyShare: e.opts.LegacyShare}
 	e.stopUsers = cancel
 	e.usersDone = make(chan struct{})
 	go func() {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/router"
 	"github.com/slipway/slipway/internal/runtime"
 	localrt "github.com/slipway/slipway/internal/runtime/local"
@@ -43,13 +44,14 @@ type planeReport struct {
 func controlPlane() error {
 	ctx := context.Background()
 	dir := os.Getenv("SLIPWAY_TEST_DIR")
-	dp, err := startRouter(ctx, os.Getenv("SLIPWAY_TEST_SLIPWAY"), filepath.Join(dir, "routers"), "prod")
+	dp, err := controlplane.SpawnRouter(ctx, os.Getenv("SLIPWAY_TEST_SLIPWAY"), filepath.Join(dir, "routers"), "prod")
 	if err != nil {
 		return err
 	}
+	client := &router.Client{AdminURL: dp.AdminURL()}
 	target := localrt.New()
 	var backends []router.Backend
-	rep := planeReport{URL: dp.url(), RouterPID: dp.pid}
+	rep := planeReport{URL: dp.URL(), RouterPID: dp.PID}
 	for i, v := range []string{"1.0.0", "1.1.0"} {
 		in, err := target.Start(ctx, runtime.Spec{Service: "svc", Env: "prod", Version: v, Binary: os.Getenv("SLIPWAY_TEST_SERVICE"),
 			Health: "/healthz", PortEnv: "PORT", Dir: filepath.Join(dir, "instances")})
@@ -59,7 +61,7 @@ func controlPlane() error {
 		rep.PIDs = append(rep.PIDs, in.PID)
 		backends = append(backends, router.Backend{Version: v, URL: in.URL, Weight: []int{75, 25}[i]})
 	}
-	if _, err := dp.client.Apply(ctx, router.Config{Service: "svc", Env: "prod", Backends: backends}); err != nil {
+	if _, err := client.Apply(ctx, router.Config{Service: "svc", Env: "prod", Backends: backends}); err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)

@@ -66,7 +66,7 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 	prodEnv := e.deployer.Config.Environments[len(e.deployer.Config.Environments)-1].Name
 	e.startUsers(prodEnv)
 	fmt.Fprintf(e.out, "users: %d req/s to %s through the router at %s, %.1f%% legacy contracts\n",
-		e.opts.Rate, prodEnv, e.planes[prodEnv].url(), e.opts.LegacyShare*100)
+		e.opts.Rate, prodEnv, e.planes[prodEnv].URL(), e.opts.LegacyShare*100)
 
 	e.chapter("Monday 09:26", "branch pipeline for "+featBranch)
 	if err := e.commitChapter(ctx, featBranch, featDir); err != nil {

@@ -47,6 +47,9 @@ type Deployer struct {
 	HTTP *http.Client
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// RolledBack, when set, is told about every rollout that ended rolled back
+	// (to open an incident); it must be safe to call twice for one rollout.
+	RolledBack func(ctx context.Context, r *rollout.Rollout) error
 }
 
 // Options change how one deploy runs.
@@ -151,48 +154,6 @@ func (d *Deployer) replace(ctx context.Context, env *config.Environment, cur Dep
 		map[string]any{"outcome": string(Deployed), "previous": cur.Version, "instance": inst.URL})
 	d.printf("deploy %s %s to %s: serving 100%%", a.Service, a.Version, env.Name)
 	res.Outcome = Deployed
-	return res, nil
-}
-
-// rollout runs a canary from the current version to the new instance.
-func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Deployment, a Artifact, inst runtime.Instance, o Options, res Result) (Result, error) {
-	spec, err := rolloutSpec(d.Config.Service, env, o.Hotfix)
-	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err)
-	}
-	spec.Stable = rollout.Release{Version: cur.Version, Digest: cur.Digest, URL: cur.Instances[0].URL}
-	spec.Candidate = rollout.Release{Version: a.Version, Digest: a.Digest, URL: inst.URL}
-	r, err := d.Rollouts.Start(ctx, spec)
-	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, err
-	}
-	r, err = d.Rollouts.Run(ctx, r)
-	res.Rollout = r
-	if err != nil {
-		return res, fmt.Errorf("deploy %s %s to %s: rollout %s: %w", a.Service, a.Version, env.Name, r.ID, err)
-	}
-	switch r.Phase {
-	case rollout.Promoted:
-		keep := env.Rollout.KeepWarm.D()
-		dep := Deployment{Service: a.Service, Env: env.Name, Version: a.Version, Digest: a.Digest,
-			Instances: []runtime.Instance{inst}, SmokeOK: true, DeployedAt: d.now(), Rollout: r.ID,
-			Warm: &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now().Add(keep)}}
-		if err := d.Store.Put(ctx, "deployment", deploymentID(a.Service, env.Name), dep); err != nil {
-			return res, err
-		}
-		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s promoted in %s; %s kept warm for %s", a.Service, a.Version, env.Name, cur.Version, keep),
-			map[string]any{"outcome": string(Promoted), "previous": cur.Version, "rollout": r.ID, "warm_until": dep.Warm.WarmUntil})
-		res.Outcome = Promoted
-	case rollout.RolledBack:
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s rolled back in %s; %s serves 100%%", a.Service, a.Version, env.Name, cur.Version),
-			map[string]any{"outcome": string(RolledBack), "previous": cur.Version, "rollout": r.ID, "reason": r.Reason})
-		res.Outcome = RolledBack
-	default:
-		res.Outcome = Paused
-	}
 	return res, nil
 }
 

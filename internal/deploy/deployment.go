@@ -27,6 +27,18 @@ type Deployment struct {
 	Rollout string `json:"rollout,omitempty"`
 	// Warm is the previous version, kept running until WarmUntil.
 	Warm *Warm `json:"warm,omitempty"`
+	// Pending is a candidate on its way in through a rollout; recorded before the
+	// rollout starts so that a restarted control plane finishes what it began.
+	Pending *Pending `json:"pending,omitempty"`
+}
+
+// Pending is a candidate under rollout.
+type Pending struct {
+	Version  string           `json:"version"`
+	Digest   string           `json:"digest"`
+	Instance runtime.Instance `json:"instance"`
+	Hotfix   bool             `json:"hotfix,omitempty"`
+	Rollout  string           `json:"rollout"`
 }
 
 // Warm is a previous version kept running after a promotion.
@@ -46,6 +58,7 @@ const (
 	Promoted   Outcome = "promoted"    // a rollout took it to 100%
 	RolledBack Outcome = "rolled-back" // a rollout sent traffic back to the stable version
 	Paused     Outcome = "paused"      // a rollout is waiting for a person
+	Aborted    Outcome = "aborted"     // a person sent traffic back to the stable version
 )
 
 func deploymentID(service, env string) string { return service + "/" + env }

@@ -21,7 +21,7 @@ func cleanTraffic() *scripted {
 func TestPauseHoldsAndResumeRebaselines(t *testing.T) {
 	ctx := context.Background()
 	c, w, clk, _ := setup(t, cleanTraffic())
-	r, _ := c.Start(ctx, spec())
+	r, _ := start(t, c, spec())
 	tick(t, c, clk, r, time.Second) // baseline at 10%
 	if err := c.Request(ctx, r.ID, Pause, "looking at a dashboard"); err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestPromoteAndAbortByHand(t *testing.T) {
 	}{{Promote, Promoted, 100}, {Abort, Aborted, 0}} {
 		ctx := context.Background()
 		c, w, clk, st := setup(t, cleanTraffic())
-		r, _ := c.Start(ctx, spec())
+		r, _ := start(t, c, spec())
 		tick(t, c, clk, r, time.Second)
 		if err := c.Request(ctx, r.ID, tt.action, "on call says so"); err != nil {
 			t.Fatal(err)
@@ -83,7 +83,7 @@ func TestPromoteAndAbortByHand(t *testing.T) {
 func TestRequestRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
 	c, _, _, _ := setup(t, cleanTraffic())
-	r, _ := c.Start(ctx, spec())
+	r, _ := start(t, c, spec())
 	if err := c.Request(ctx, r.ID, Action("skip"), ""); err == nil {
 		t.Errorf("unknown action accepted")
 	}

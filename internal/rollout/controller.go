@@ -55,16 +55,25 @@ func (c *Controller) printf(format string, args ...any) {
 	}
 }
 
-// Start persists a new rollout and applies its first step.
-func (c *Controller) Start(ctx context.Context, s Spec) (*Rollout, error) {
+// NewID reserves the id of a rollout to Start, so a caller can record it first.
+func (c *Controller) NewID(ctx context.Context) (string, error) {
+	n, err := c.Store.NextSeq(ctx, kind)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ro-%d", n), nil
+}
+
+// Start persists a new rollout with the id from NewID; its first pass applies the
+// first step. Starting an id that exists returns the stored rollout.
+func (c *Controller) Start(ctx context.Context, id string, s Spec) (*Rollout, error) {
 	if err := validate(s); err != nil {
 		return nil, fmt.Errorf("start rollout of %s %s in %s: %w", s.Service, s.Candidate.Version, s.Env, err)
 	}
-	n, err := c.Store.NextSeq(ctx, kind)
-	if err != nil {
-		return nil, err
+	if r, err := c.Load(ctx, id); err == nil {
+		return r, nil
 	}
-	r := &Rollout{ID: fmt.Sprintf("ro-%d", n), Spec: s, Phase: Progressing, Weight: s.Steps[0], StartedAt: c.now()}
+	r := &Rollout{ID: id, Spec: s, Phase: Progressing, Weight: s.Steps[0], StartedAt: c.now()}
 	if err := c.save(ctx, r); err != nil {
 		return nil, err
 	}

@@ -74,6 +74,16 @@ func spec() Spec {
 		Criteria: analysis.Criteria{MinRequests: 100, Checks: []analysis.Check{{Metric: analysis.ErrorRate, Max: 0.01}}}}
 }
 
+// start reserves an id and starts a rollout, failing the test on error.
+func start(t *testing.T, c *Controller, s Spec) (*Rollout, error) {
+	t.Helper()
+	id, err := c.NewID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Start(context.Background(), id, s)
+}
+
 // tick advances the clock by d and reconciles once.
 func tick(t *testing.T, c *Controller, clk *clock, r *Rollout, d time.Duration) {
 	t.Helper()
@@ -90,7 +100,7 @@ func TestHealthyCandidateIsPromotedStepByStep(t *testing.T) {
 		p.reads = append(p.reads, analysis.Series{Requests: n})
 	}
 	c, w, clk, _ := setup(t, p)
-	r, err := c.Start(context.Background(), spec())
+	r, err := start(t, c, spec())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +132,7 @@ func TestErrorsRollBackAtOnce(t *testing.T) {
 		{Requests: 580, Errors: 3}, // 3 errors in 80 requests: more than 1% of 100 already
 	}}
 	c, w, clk, st := setup(t, p)
-	r, _ := c.Start(context.Background(), spec())
+	r, _ := start(t, c, spec())
 	tick(t, c, clk, r, time.Second)
 	tick(t, c, clk, r, time.Second)
 	if r.Phase != Progressing {
@@ -158,7 +168,7 @@ func TestProviderOutageNeverPromotes(t *testing.T) {
 		c, _, clk, _ := setup(t, p)
 		s := spec()
 		s.OnNoData = action
-		r, _ := c.Start(context.Background(), s)
+		r, _ := start(t, c, s)
 		for i := 0; i < 5; i++ {
 			tick(t, c, clk, r, 10*time.Second)
 		}
@@ -174,7 +184,7 @@ func TestThinTrafficExtendsBakeThenActs(t *testing.T) {
 	c, _, clk, _ := setup(t, p)
 	s := spec()
 	s.OnNoData = NoDataPause
-	r, _ := c.Start(context.Background(), s)
+	r, _ := start(t, c, s)
 	tick(t, c, clk, r, time.Second)    // baseline
 	tick(t, c, clk, r, 15*time.Second) // past the bake, inconclusive: extended
 	if r.Phase != Progressing || r.Weight != 10 {
@@ -192,7 +202,7 @@ func TestResumeFromStore(t *testing.T) {
 		p.reads = append(p.reads, analysis.Series{Requests: n})
 	}
 	c, w, clk, _ := setup(t, p)
-	r, _ := c.Start(context.Background(), spec())
+	r, _ := start(t, c, spec())
 	tick(t, c, clk, r, 5*time.Second)
 	tick(t, c, clk, r, 5*time.Second)
 	tick(t, c, clk, r, 5*time.Second) // now at 50%
@@ -222,7 +232,7 @@ func TestStartRejectsBadSpecs(t *testing.T) {
 	} {
 		s := spec()
 		mod(&s)
-		if _, err := c.Start(context.Background(), s); err == nil {
+		if _, err := start(t, c, s); err == nil {
 			t.Errorf("Start(%+v) succeeded, want an error", s)
 		}
 	}

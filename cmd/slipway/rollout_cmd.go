@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/slipway/slipway/internal/controlplane"
+	"github.com/slipway/slipway/internal/notify/console"
+	"github.com/slipway/slipway/internal/rollout"
+	"github.com/spf13/cobra"
+)
+
+func newRolloutCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "rollout",
+		Short: "Inspect and steer canary rollouts: status, pause, resume, promote, abort, run",
+		Long: `Inspect and steer canary rollouts.
+
+A rollout is a persisted state machine driven by the control plane. Commands
+given here are queued and applied by the control plane at its next analysis pass,
+so a person never races an automatic decision. 'slipway rollout run' is the
+control plane itself: it resumes every unfinished rollout from the store, which
+is how a killed or restarted Slipway carries on.`,
+	}
+	cmd.PersistentFlags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
+	open := func(cmd *cobra.Command) (*controlplane.Plane, error) {
+		if _, err := os.Stat(data + "/slipway.db"); err != nil {
+			return nil, fmt.Errorf("no Slipway state in %s (run 'slipway demo' first, or pass --data)", data)
+		}
+		return controlplane.Open(cmd.Context(), controlplane.Options{Data: data, Out: cmd.OutOrStdout(), Notifier: console.New(cmd.OutOrStdout())})
+	}
+	status := &cobra.Command{
+		Use:   "status [ID]",
+		Short: "Show rollouts, or one with the evidence behind its last verdict",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if len(args) == 1 {
+				r, err := p.Rollouts.Load(cmd.Context(), args[0])
+				if err != nil {
+					return fmt.Errorf("rollout %s: %w (slipway rollout status lists them)", args[0], err)
+				}
+				printRollout(cmd, r)
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ROLLOUT\tSERVICE\tENV\tFROM\tTO\tPROFILE\tPHASE\tWEIGHT\tSTARTED")
+			err = p.Store.List(cmd.Context(), "rollout", func(_ string, raw json.RawMessage) error {
+				var r rollout.Rollout
+				if err := json.Unmarshal(raw, &r); err != nil {
+					return err
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d%%\t%s\n", r.ID, r.Service, r.Env, r.Stable.Version, r.Candidate.Version,
+					r.Profile, r.Phase, r.Weight, r.StartedAt.Local().Format(time.DateTime))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(status)
+	for _, a := range []struct {
+		action rollout.Action
+		short  string
+	}{
+		{rollout.Pause, "Hold the current step: weights stay, analysis stops judging"},
+		{rollout.Resume, "Resume a paused rollout: the step's bake restarts with a fresh baseline"},
+		{rollout.Promote, "Send 100% of traffic to the candidate now"},
+		{rollout.Abort, "Send 100% of traffic back to the stable version now"},
+	} {
+		var reason string
+		c := &cobra.Command{
+			Use:   string(a.action) + " ID",
+			Short: a.short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				p, err := open(cmd)
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				if err := p.Rollouts.Request(cmd.Context(), args[0], a.action, reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s queued: the control plane applies it at its next pass\n", a.action, args[0])
+				return nil
+			},
+		}
+		c.Flags().StringVar(&reason, "reason", "", "why, for the journal")
+		cmd.AddCommand(c)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "run",
+		Short: "Be the control plane: resume every unfinished rollout from the store and drive it to its end",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			results, err := p.Deployer.Resume(cmd.Context())
+			for _, r := range results {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s in %s: %s\n", p.Config.Service, r.Version, r.Env, r.Outcome)
+			}
+			if err == nil && len(results) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no unfinished rollout")
+			}
+			return err
+		},
+	})
+	return cmd
+}
+
+func printRollout(cmd *cobra.Command, r *rollout.Rollout) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "rollout %s: %s %s -> %s in %s (%s profile)\n", r.ID, r.Service, r.Stable.Version, r.Candidate.Version, r.Env, r.Profile)
+	fmt.Fprintf(out, "phase:    %s at %d%% (step %d of %d: %v)\n", r.Phase, r.Weight, r.Step+1, len(r.Steps), r.Steps)
+	fmt.Fprintf(out, "timing:   bake %s, interval %s, started %s", r.Bake, r.Interval, r.StartedAt.Local().Format(time.DateTime))
+	if !r.FinishedAt.IsZero() {
+		fmt.Fprintf(out, ", finished %s (%s)", r.FinishedAt.Local().Format(time.DateTime), r.FinishedAt.Sub(r.StartedAt).Round(time.Second))
+	}
+	fmt.Fprintln(out)
+	if r.Reason != "" {
+		fmt.Fprintf(out, "reason:   %s\n", r.Reason)
+	}
+	fmt.Fprintf(out, "verdict:  %s: %s\n", r.Last.Outcome, r.Last.Reason)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CHECK\tVALUE\tTHRESHOLD\tREQUESTS\tERRORS\tRESULT")
+	for _, res := range r.Last.Results {
+		fmt.Fprintf(tw, "  %s\t%.4g\t%.4g\t%.0f\t%.0f\t%s\n", res.Metric, res.Value, res.Threshold, res.Samples, res.Errors, res.Outcome)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "evidence: minimum %d requests per step; the candidate served %.0f errors in finished steps\n", r.Criteria.MinRequests, r.CandidateErrors)
+}

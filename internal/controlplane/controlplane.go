@@ -1,0 +1,207 @@
+// Package controlplane assembles Slipway's control plane for one service from its
+// state directory: the store, the artifact store, the runtime target, the routers
+// registered for each environment, the deployer, the rollout controller and the
+// incident manager. A control plane that was killed is opened again the same way and
+// resumes from the store.
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/slipway/slipway/internal/analysis"
+	routermetrics "github.com/slipway/slipway/internal/analysis/router"
+	"github.com/slipway/slipway/internal/artifact"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/incident"
+	"github.com/slipway/slipway/internal/notify"
+	"github.com/slipway/slipway/internal/rollout"
+	"github.com/slipway/slipway/internal/router"
+	localrt "github.com/slipway/slipway/internal/runtime/local"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// Options say where the state is and how to talk.
+type Options struct {
+	// Data is the state directory (slipway.db, artifacts, instances).
+	Data string
+	// Config is the service's configuration; it is saved to the store. Nil reads the
+	// one saved there before.
+	Config *config.Config
+	// Out receives human progress lines; may be nil.
+	Out io.Writer
+	// Notifier announces incidents; nil announces nothing.
+	Notifier notify.Notifier
+}
+
+// Plane is an opened control plane.
+type Plane struct {
+	Data      string
+	Config    *config.Config
+	Store     *store.Store
+	Artifacts *artifact.Store
+	Target    *localrt.Target
+	Deployer  *deploy.Deployer
+	Rollouts  *rollout.Controller
+	Incidents *incident.Manager
+
+	mu      sync.Mutex
+	routers map[string]*router.Client
+	httpc   *http.Client
+}
+
+// DataPlane is where an environment's router listens; stored as record "router"
+// with id "<service>/<env>".
+type DataPlane struct {
+	Service string `json:"service"`
+	Env     string `json:"env"`
+	Listen  string `json:"listen"`
+	Admin   string `json:"admin"`
+	PID     int    `json:"pid,omitempty"`
+}
+
+// URL is the address users reach the environment at.
+func (d DataPlane) URL() string { return "http://" + d.Listen }
+
+// AdminURL is the router's admin API.
+func (d DataPlane) AdminURL() string { return "http://" + d.Admin }
+
+// Open assembles the control plane in o.Data.
+func Open(ctx context.Context, o Options) (*Plane, error) {
+	st, err := store.Open(ctx, filepath.Join(o.Data, "slipway.db"))
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.Config
+	if cfg != nil {
+		err = st.Put(ctx, "service", cfg.Service, cfg)
+	} else {
+		cfg, err = storedConfig(ctx, st)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	arts, err := artifact.Open(filepath.Join(o.Data, "artifacts"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	p := &Plane{Data: o.Data, Config: cfg, Store: st, Artifacts: arts, Target: localrt.New(),
+		routers: map[string]*router.Client{}, httpc: &http.Client{Timeout: 5 * time.Second}}
+	p.Incidents = &incident.Manager{Store: st, Notifier: o.Notifier}
+	p.Rollouts = &rollout.Controller{Store: st, Router: p.splitter, Metrics: p.metrics, Out: o.Out}
+	p.Deployer = &deploy.Deployer{Config: cfg, Store: st, Artifacts: arts, Target: p.Target, Router: p.splitter,
+		Rollouts: p.Rollouts, Dir: o.Data, Out: o.Out, RolledBack: p.openIncident}
+	return p, nil
+}
+
+// Close releases the store.
+func (p *Plane) Close() error { return p.Store.Close() }
+
+// Register records where env's router listens.
+func (p *Plane) Register(ctx context.Context, d DataPlane) error {
+	d.Service = p.Config.Service
+	return p.Store.Put(ctx, "router", d.Service+"/"+d.Env, d)
+}
+
+// DataPlane returns env's registered router.
+func (p *Plane) DataPlane(ctx context.Context, env string) (DataPlane, error) {
+	var d DataPlane
+	if err := p.Store.Get(ctx, "router", p.Config.Service+"/"+env, &d); err != nil {
+		return d, fmt.Errorf("router of %s in %s: %w (is the data plane registered?)", p.Config.Service, env, err)
+	}
+	return d, nil
+}
+
+// splitter returns the admin client of env's router.
+func (p *Plane) splitter(service, env string) rollout.Splitter {
+	d, err := p.DataPlane(context.Background(), env)
+	if err != nil {
+		return failing{err}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.routers[d.Admin]
+	if !ok {
+		c = &router.Client{AdminURL: d.AdminURL(), HTTP: p.httpc}
+		p.routers[d.Admin] = c
+	}
+	return c
+}
+
+// metrics returns the provider reading env's router.
+func (p *Plane) metrics(service, env string) analysis.Provider {
+	d, err := p.DataPlane(context.Background(), env)
+	if err != nil {
+		return failing{err}
+	}
+	return routermetrics.New(d.AdminURL(), p.httpc)
+}
+
+// openIncident opens the incident of a rolled back rollout from its journal event.
+func (p *Plane) openIncident(ctx context.Context, r *rollout.Rollout) error {
+	_, err := OpenIncident(ctx, p.Store, p.Incidents, r.ID)
+	return err
+}
+
+// OpenIncident opens (or returns) the incident of a rolled back rollout.
+func OpenIncident(ctx context.Context, st *store.Store, m *incident.Manager, rolloutID string) (incident.Incident, error) {
+	evs, err := st.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	if len(evs) == 0 {
+		return incident.Incident{}, fmt.Errorf("rollout %s rolled back but left no rollout.rolledback event", rolloutID)
+	}
+	rb, err := incident.RollbackFromEvent(evs[len(evs)-1])
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	inc, err := m.OpenFromRollback(ctx, rb)
+	if err != nil {
+		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
+	}
+	return inc, nil
+}
+
+func storedConfig(ctx context.Context, st *store.Store) (*config.Config, error) {
+	var cfgs []*config.Config
+	err := st.List(ctx, "service", func(_ string, raw json.RawMessage) error {
+		var c config.Config
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		cfgs = append(cfgs, &c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(cfgs) {
+	case 0:
+		return nil, errors.New("no service in this state directory yet")
+	case 1:
+		return cfgs[0], nil
+	default:
+		return nil, fmt.Errorf("%d services in this state directory; name one", len(cfgs))
+	}
+}
+
+// failing is a splitter and provider that reports why it cannot work.
+type failing struct{ err error }
+
+func (f failing) Apply(context.Context, router.Config) (router.Config, error) {
+	return router.Config{}, f.err
+}
+func (f failing) Query(context.Context, analysis.Query) (analysis.Series, error) {
+	return analysis.Series{}, f.err
+}

@@ -1,0 +1,156 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/rollout"
+	"github.com/slipway/slipway/internal/router"
+	"github.com/slipway/slipway/internal/runtime"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// rollout runs a canary from the current version to the new instance. The candidate
+// and the rollout id are recorded on the deployment before the rollout starts, so
+// Resume can finish it after a crash.
+func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Deployment, a Artifact, inst runtime.Instance, o Options, res Result) (Result, error) {
+	spec, err := rolloutSpec(d.Config.Service, env, o.Hotfix)
+	if err != nil {
+		d.Target.Stop(context.WithoutCancel(ctx), inst)
+		return res, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err)
+	}
+	spec.Stable = rollout.Release{Version: cur.Version, Digest: cur.Digest, URL: cur.Instances[0].URL}
+	spec.Candidate = rollout.Release{Version: a.Version, Digest: a.Digest, URL: inst.URL}
+	id, err := d.Rollouts.NewID(ctx)
+	if err != nil {
+		d.Target.Stop(context.WithoutCancel(ctx), inst)
+		return res, err
+	}
+	cur.Pending = &Pending{Version: a.Version, Digest: a.Digest, Instance: inst, Hotfix: o.Hotfix, Rollout: id}
+	if err := d.Store.Put(ctx, "deployment", deploymentID(a.Service, env.Name), cur); err != nil {
+		d.Target.Stop(context.WithoutCancel(ctx), inst)
+		return res, err
+	}
+	r, err := d.Rollouts.Start(ctx, id, spec)
+	if err != nil {
+		d.Target.Stop(context.WithoutCancel(ctx), inst)
+		cur.Pending = nil
+		d.Store.Put(context.WithoutCancel(ctx), "deployment", deploymentID(a.Service, env.Name), cur)
+		return res, err
+	}
+	return d.runRollout(ctx, env, cur, r, res)
+}
+
+// runRollout drives r to its end and settles the deployment accordingly.
+func (d *Deployer) runRollout(ctx context.Context, env *config.Environment, cur Deployment, r *rollout.Rollout, res Result) (Result, error) {
+	r, err := d.Rollouts.Run(ctx, r)
+	res.Rollout = r
+	if err != nil {
+		return res, fmt.Errorf("deploy %s %s to %s: rollout %s: %w", d.Config.Service, r.Candidate.Version, env.Name, r.ID, err)
+	}
+	res.Outcome, err = d.settle(ctx, env, cur, r)
+	return res, err
+}
+
+// settle records the end of a rollout on the deployment: the candidate becomes the
+// deployment (the stable kept warm), or is stopped.
+func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Deployment, r *rollout.Rollout) (Outcome, error) {
+	p := cur.Pending
+	a := Artifact{Service: cur.Service, Version: p.Version, Digest: p.Digest}
+	switch r.Phase {
+	case rollout.Promoted:
+		keep := env.Rollout.KeepWarm.D()
+		dep := Deployment{Service: cur.Service, Env: env.Name, Version: p.Version, Digest: p.Digest,
+			Instances: []runtime.Instance{p.Instance}, SmokeOK: true, DeployedAt: d.now(), Rollout: r.ID,
+			Warm: &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now().Add(keep)}}
+		if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, env.Name), dep); err != nil {
+			return "", err
+		}
+		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s promoted in %s; %s kept warm for %s", a.Service, a.Version, env.Name, cur.Version, keep),
+			map[string]any{"outcome": string(Promoted), "previous": cur.Version, "rollout": r.ID, "warm_until": dep.Warm.WarmUntil})
+		return Promoted, nil
+	case rollout.RolledBack, rollout.Aborted:
+		outcome := RolledBack
+		if r.Phase == rollout.Aborted {
+			outcome = Aborted
+		}
+		if outcome == RolledBack && d.RolledBack != nil {
+			if err := d.RolledBack(ctx, r); err != nil {
+				return "", err
+			}
+		}
+		if err := d.Target.Stop(context.WithoutCancel(ctx), p.Instance); err != nil {
+			return "", err
+		}
+		cur.Pending = nil
+		if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, env.Name), cur); err != nil {
+			return "", err
+		}
+		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s %s in %s; %s serves 100%%", a.Service, a.Version, outcome, env.Name, cur.Version),
+			map[string]any{"outcome": string(outcome), "previous": cur.Version, "rollout": r.ID, "reason": r.Reason})
+		return outcome, nil
+	default:
+		return Paused, nil
+	}
+}
+
+// Resume finishes what a previous control plane left: every deployment with a pending
+// candidate has its rollout run to the end and settled. A rollout that never got
+// stored is undone: its candidate is stopped and the stable keeps all traffic.
+func (d *Deployer) Resume(ctx context.Context) ([]Result, error) {
+	var results []Result
+	for i := range d.Config.Environments {
+		env := &d.Config.Environments[i]
+		cur, err := d.Current(ctx, env.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return results, err
+		}
+		if cur.Pending == nil || env.Rollout == nil {
+			continue
+		}
+		res := Result{Env: env.Name, Version: cur.Pending.Version, Instance: cur.Pending.Instance}
+		r, err := d.Rollouts.Load(ctx, cur.Pending.Rollout)
+		if errors.Is(err, store.ErrNotFound) {
+			if err := d.undo(ctx, cur); err != nil {
+				return results, err
+			}
+			res.Outcome = Aborted
+			results = append(results, res)
+			continue
+		}
+		if err != nil {
+			return results, err
+		}
+		d.printf("resume rollout %s of %s %s in %s (%s at %d%%)", r.ID, cur.Service, r.Candidate.Version, env.Name, r.Phase, r.Weight)
+		res, err = d.runRollout(ctx, env, cur, r, res)
+		results = append(results, res)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// undo stops a candidate whose rollout never started and puts all traffic on the stable.
+func (d *Deployer) undo(ctx context.Context, cur Deployment) error {
+	_, err := d.Router(cur.Service, cur.Env).Apply(ctx, router.Config{Service: cur.Service, Env: cur.Env,
+		Backends: []router.Backend{{Version: cur.Version, URL: cur.Instances[0].URL, Weight: 100}}})
+	if err != nil {
+		return fmt.Errorf("undo %s in %s: %w", cur.Pending.Version, cur.Env, err)
+	}
+	if err := d.Target.Stop(ctx, cur.Pending.Instance); err != nil {
+		return err
+	}
+	a := Artifact{Service: cur.Service, Version: cur.Pending.Version, Digest: cur.Pending.Digest}
+	cur.Pending = nil
+	if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, cur.Env), cur); err != nil {
+		return err
+	}
+	d.event(ctx, cur.Env, a, "deploy.failed", fmt.Sprintf("%s %s in %s: interrupted before its rollout started; %s keeps 100%%", a.Service, a.Version, cur.Env, cur.Version), nil)
+	return nil
+}

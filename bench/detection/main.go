@@ -151,8 +151,9 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		mode = "quick"
 	}
 	fmt.Fprintf(w, "detection benchmark (%s, seed %d): %.0f req/s, candidate weight %.0f%% for the whole run\n", mode, o.seed, o.rate, 100*o.weight)
-	fmt.Fprintf(w, "slipway: sequential judge, alpha %g, router scraped every %s; flagger: interval 60s, request-success-rate >= 99%% over the last interval\n",
-		o.alpha, o.tick)
+	fmt.Fprintf(w, "slipway: sequential judge, alpha %g, router scraped every %s, rolls back at the scrape where the evidence suffices\n", o.alpha, o.tick)
+	fmt.Fprintf(w, "flagger: interval 60s, request-success-rate >= 99%% over the last interval; first check one interval after traffic starts,\n")
+	fmt.Fprintf(w, "  rollback at the tick after the failed checks reach threshold (its scheduler checks the counter before analysing)\n")
 	fmt.Fprintf(w, "latency: log-normal, median %.0fms, log-sd %.1f, in the router's buckets; failed requests = candidate 5xx served before the rollback\n\n",
 		baseLatency.median*1000, baseLatency.sigma)
 
@@ -248,19 +249,19 @@ func replayAll(ctx context.Context, seed uint64, sc scenario, m mix, algs []algo
 
 func printTable(w io.Writer, sc scenario, algs []algorithm, ts []tally) {
 	fmt.Fprintf(w, "%s (%d runs, horizon %s)\n", sc.name, sc.runs, sc.horizon)
-	fmt.Fprintf(w, "  %-30s %10s  %27s  %27s\n", "algorithm", "rollbacks", "time to rollback s mean/p50/p95", "failed requests mean/p50/p95")
+	fmt.Fprintf(w, "  %-32s %10s  %27s  %27s\n", "algorithm", "rollbacks", "time to rollback s mean/p50/p95", "failed requests mean/p50/p95")
 	for a, alg := range algs {
 		at, f := summarize(ts[a].at), summarize(ts[a].failed)
-		fmt.Fprintf(w, "  %-30s %10s  %9s %8s %8s  %9.2f %8.0f %8.0f\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs),
+		fmt.Fprintf(w, "  %-32s %10s  %9s %8s %8s  %9.2f %8.0f %8.0f\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs),
 			num(at.mean, 1), num(at.p50, 0), num(at.p95, 0), f.mean, f.p50, f.p95)
 	}
 }
 
 func printRates(w io.Writer, sc scenario, algs []algorithm, ts []tally) {
 	fmt.Fprintf(w, "%s (%d runs, horizon %s)\n", sc.name, sc.runs, sc.horizon)
-	fmt.Fprintf(w, "  %-30s %16s  %s\n", "algorithm", "false rollbacks", "rate")
+	fmt.Fprintf(w, "  %-32s %16s  %s\n", "algorithm", "false rollbacks", "rate")
 	for a, alg := range algs {
-		fmt.Fprintf(w, "  %-30s %16s  %.2f%%\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs), 100*ts[a].rate())
+		fmt.Fprintf(w, "  %-32s %16s  %.2f%%\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs), 100*ts[a].rate())
 	}
 	fmt.Fprintln(w)
 }

@@ -18,7 +18,14 @@ const (
 	MetricLatencyP99 = "latency-p99"
 )
 
-var metrics = []string{MetricErrorRate, MetricLatencyP95, MetricLatencyP99}
+// More metrics a [MetricCheck] may judge.
+const (
+	MetricCPU          = "cpu"
+	MetricMemory       = "memory"
+	MetricCriticalLogs = "critical-logs"
+)
+
+var metrics = []string{MetricErrorRate, MetricLatencyP95, MetricLatencyP99, MetricCPU, MetricMemory, MetricCriticalLogs}
 
 // Profile returns the rollout to use for a change: r itself, or, when hotfix is true,
 // r with the hotfix profile's steps, bake, interval, minimum requests and checks laid over it. The
@@ -53,8 +60,11 @@ func (r Rollout) Profile(hotfix bool) Rollout {
 // error-rate ("0.01" or "1%"), seconds for latency-p95 and latency-p99 ("250ms").
 func (m MetricCheck) Threshold() (float64, error) {
 	s := strings.TrimSpace(m.Max)
+	if s == "" && m.MaxVsStable > 0 {
+		return math.Inf(1), nil // only the bound relative to stable applies
+	}
 	if s == "" {
-		return 0, fmt.Errorf("max is required: the highest acceptable %s", m.Metric)
+		return 0, fmt.Errorf("max or max-vs-stable is required: the highest acceptable %s", m.Metric)
 	}
 	switch m.Metric {
 	case MetricErrorRate:
@@ -79,8 +89,48 @@ func (m MetricCheck) Threshold() (float64, error) {
 			return 0, fmt.Errorf("max %q must be more than zero", m.Max)
 		}
 		return d.Seconds(), nil
+	case MetricCPU:
+		milli, isMilli := strings.CutSuffix(s, "m")
+		v, err := strconv.ParseFloat(milli, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return 0, fmt.Errorf("max %q is not a CPU amount: write cores like 0.5 or millicores like 500m", m.Max)
+		}
+		if isMilli {
+			v /= 1000
+		}
+		return v, nil
+	case MetricMemory:
+		return parseBytes(m.Max)
+	case MetricCriticalLogs:
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("max %q is not a count of log lines: write 0 or a positive whole number", m.Max)
+		}
+		return float64(v), nil
 	}
 	return 0, fmt.Errorf("unknown metric %q: valid metrics are %s", m.Metric, strings.Join(metrics, ", "))
+}
+
+var byteUnits = []struct {
+	suffix string
+	mult   float64
+}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+
+// parseBytes reads a memory size: 268435456, 256Mi, 1Gi, 300MB.
+func parseBytes(raw string) (float64, error) {
+	s := strings.TrimSpace(raw)
+	mult := 1.0
+	for _, u := range byteUnits {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = n, u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return 0, fmt.Errorf("max %q is not a memory size: write bytes like 256Mi, 1Gi or 300MB", raw)
+	}
+	return v * mult, nil
 }
 
 // WebhookURL returns the webhook with ${VAR} references expanded from the process

@@ -29,7 +29,16 @@ func TestThreshold(t *testing.T) {
 		{"latency-p99", "1.5s", 1.5, ""},
 		{"latency-p95", "0s", 0, "more than zero"},
 		{"latency-p95", "0.25", 0, "not a duration"},
-		{"latency-p95", "", 0, "max is required"},
+		{"latency-p95", "", 0, "max or max-vs-stable is required"},
+		{"cpu", "500m", 0.5, ""},
+		{"cpu", "2", 2, ""},
+		{"cpu", "lots", 0, "not a CPU amount"},
+		{"memory", "256Mi", 256 << 20, ""},
+		{"memory", "1Gi", 1 << 30, ""},
+		{"memory", "300MB", 300e6, ""},
+		{"memory", "-1Mi", 0, "not a memory size"},
+		{"critical-logs", "0", 0, ""},
+		{"critical-logs", "2.5", 0, "not a count"},
 		{"saturation", "90%", 0, `unknown metric "saturation"`},
 	}
 	for _, tt := range tests {

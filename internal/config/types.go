@@ -110,8 +110,12 @@ type Profile struct {
 
 // Analysis configures how metrics are read and judged.
 type Analysis struct {
-	// Provider of metrics: router (the built-in router's per-version series). Default router.
+	// Provider of metrics: router (the built-in router's per-version series, with the
+	// instances' CPU, memory and error logs) or prometheus (the same series through a
+	// Prometheus server). Default router.
 	Provider string `yaml:"provider" json:"provider,omitempty"`
+	// Prometheus configures the prometheus provider; required with it.
+	Prometheus *Prometheus `yaml:"prometheus" json:"prometheus,omitempty"`
 	// MinRequests is how many candidate requests a step needs before it may be judged
 	// healthy. Default 50.
 	MinRequests int `yaml:"min-requests" json:"min-requests,omitempty"`
@@ -124,11 +128,37 @@ type Analysis struct {
 
 // MetricCheck is one condition on a candidate metric.
 type MetricCheck struct {
-	// Metric is error-rate (5xx share of requests) or latency-p95 / latency-p99 (seconds).
+	// Metric is error-rate (5xx share of requests), latency-p95 / latency-p99,
+	// cpu (cores the candidate's instances use), memory (their resident memory) or
+	// critical-logs (log lines at error level or above during a step).
 	Metric string `yaml:"metric" json:"metric"`
-	// Max is the highest acceptable value: a ratio for error-rate, a duration for latency
-	// (e.g. 0.01, 250ms).
-	Max string `yaml:"max" json:"max"`
+	// Max is the highest acceptable value: a ratio for error-rate (0.01 or 1%), a
+	// duration for latency (250ms), cores for cpu (0.5 or 500m), bytes for memory
+	// (256Mi, 1Gi) and a count for critical-logs (0). Optional when MaxVsStable is set.
+	Max string `yaml:"max" json:"max,omitempty"`
+	// MaxVsStable bounds the candidate relative to the stable version serving at the
+	// same time: 1.5 allows half as much again as stable. Zero turns it off.
+	MaxVsStable float64 `yaml:"max-vs-stable" json:"max-vs-stable,omitempty"`
+}
+
+// Prometheus says how the prometheus provider reaches a Prometheus server.
+type Prometheus struct {
+	// Address of the server (required), e.g. http://prometheus:9090.
+	Address string `yaml:"address" json:"address"`
+	// Timeout bounds one read. Default 10s.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Queries override the default PromQL (templates over .Service, .Env, .Version)
+	// that read the series Slipway's router exports.
+	Queries PromQueries `yaml:"queries" json:"queries,omitempty"`
+}
+
+// PromQueries are PromQL templates; empty ones keep the defaults.
+type PromQueries struct {
+	Requests string `yaml:"requests" json:"requests,omitempty"`
+	Errors   string `yaml:"errors" json:"errors,omitempty"`
+	Buckets  string `yaml:"buckets" json:"buckets,omitempty"`
+	Sum      string `yaml:"sum" json:"sum,omitempty"`
+	Up       string `yaml:"up" json:"up,omitempty"`
 }
 
 // Notify configures announcements beyond the console.

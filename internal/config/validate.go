@@ -22,7 +22,7 @@ var (
 	httpMethods   = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	// providers are the metric providers analysis can read. An unknown one is an
 	// error naming these, never a fallback.
-	providers = []string{"router"}
+	providers = []string{"router", "prometheus"}
 )
 
 const maxReplicas = 10

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
+	"text/template"
 )
 
 func (c *Config) validateEnvironments(ps *problems) {
@@ -68,6 +70,11 @@ func (r *Rollout) validate(field string, ps *problems) {
 	if !slices.Contains(providers, a.Provider) {
 		ps.add(af+".provider", "unknown metrics provider %q: valid providers are %s", a.Provider, strings.Join(providers, ", "))
 	}
+	if a.Provider == "prometheus" {
+		validatePrometheus(af+".prometheus", a.Prometheus, ps)
+	} else if a.Prometheus != nil {
+		ps.add(af+".prometheus", "prometheus settings are only read with provider: prometheus (provider is %s)", a.Provider)
+	}
 	if a.MinRequests < 1 {
 		ps.add(af+".min-requests", "min-requests must be at least 1 (got %d)", a.MinRequests)
 	}
@@ -129,6 +136,28 @@ func validateChecks(field string, checks []MetricCheck, ps *problems) {
 		seen[m.Metric] = i
 		if _, err := m.Threshold(); err != nil {
 			ps.add(f+".max", "%v", err)
+		}
+		if m.MaxVsStable < 0 || m.MaxVsStable > 0 && m.MaxVsStable < 1 {
+			ps.add(f+".max-vs-stable", "max-vs-stable %v must be at least 1 (1.5 allows half as much again as stable), or 0 for off", m.MaxVsStable)
+		}
+	}
+}
+
+func validatePrometheus(field string, p *Prometheus, ps *problems) {
+	if p == nil || strings.TrimSpace(p.Address) == "" {
+		ps.add(field+".address", "provider prometheus needs the server's address, e.g. prometheus: {address: http://prometheus:9090}")
+		return
+	}
+	if u, err := url.Parse(p.Address); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		ps.add(field+".address", "address %q must be an http(s) URL with a host, e.g. http://prometheus:9090", p.Address)
+	}
+	for name, q := range map[string]string{"requests": p.Queries.Requests, "errors": p.Queries.Errors,
+		"buckets": p.Queries.Buckets, "sum": p.Queries.Sum, "up": p.Queries.Up} {
+		if q == "" {
+			continue
+		}
+		if _, err := template.New(name).Option("missingkey=error").Parse(q); err != nil {
+			ps.add(field+".queries."+name, "query is not a valid template: %v", err)
 		}
 	}
 }

@@ -151,7 +151,7 @@ pipelines:
       bake: 30s
       interval: 1m
       analysis:
-        provider: prometheus
+        provider: datadog
         min-requests: -5
         on-no-data: promote
         checks:
@@ -167,16 +167,34 @@ pipelines:
 			want: []string{
 				"slipway.yaml:12:14: environments[2].rollout.steps: steps must increase and end at 100 (got [5 25 50])",
 				"slipway.yaml:14:17: environments[2].rollout.interval: interval (1m0s) must not exceed bake (30s): analysis must judge each step at least once",
-				"slipway.yaml:16:19: environments[2].rollout.analysis.provider: unknown metrics provider \"prometheus\": valid providers are router",
+				"slipway.yaml:16:19: environments[2].rollout.analysis.provider: unknown metrics provider \"datadog\": valid providers are router, prometheus",
 				"slipway.yaml:17:23: environments[2].rollout.analysis.min-requests: min-requests must be at least 1 (got -5)",
 				"slipway.yaml:18:21: environments[2].rollout.analysis.on-no-data: unknown on-no-data \"promote\": valid values are pause, rollback (missing data never promotes)",
 				"slipway.yaml:20:39: environments[2].rollout.analysis.checks[0].max: max \"5\" is outside 0..1: an error rate is a ratio, write 0.01 or 1%",
 				"slipway.yaml:21:40: environments[2].rollout.analysis.checks[1].max: max \"fast\" is not a duration: write a latency like 250ms or 1.5s",
-				"slipway.yaml:22:22: environments[2].rollout.analysis.checks[2].metric: unknown metric \"saturation\": valid metrics are error-rate, latency-p95, latency-p99",
+				"slipway.yaml:22:22: environments[2].rollout.analysis.checks[2].metric: unknown metric \"saturation\": valid metrics are error-rate, latency-p95, latency-p99, cpu, memory, critical-logs",
 				"slipway.yaml:23:22: environments[2].rollout.analysis.checks[3].metric: metric error-rate is already checked at [0]: keep one threshold per metric",
 				"slipway.yaml:25:16: environments[2].rollout.hotfix.steps: steps are percentages of traffic from 1 to 100 (got [0 100])",
 				"slipway.yaml:26:19: environments[2].rollout.hotfix.interval: hotfix interval (40s) must not exceed hotfix bake (30s): analysis must judge each step at least once",
-				"slipway.yaml:27:18: environments[2].rollout.hotfix.checks[0].max: max is required: the highest acceptable latency-p99",
+				"slipway.yaml:27:18: environments[2].rollout.hotfix.checks[0].max: max or max-vs-stable is required: the highest acceptable latency-p99",
+			},
+		},
+		{
+			name: "prometheus provider",
+			src: minimal + `environments:
+  - name: prod
+    rollout:
+      analysis:
+        provider: prometheus
+        prometheus: {address: "prometheus:9090", queries: {up: "up{job={{.Service}"}}
+        checks:
+          - {metric: latency-p95, max-vs-stable: 0.5}
+          - {metric: memory, max: 512Mi, max-vs-stable: 1.5}
+`,
+			want: []string{
+				"slipway.yaml:12:31: environments[0].rollout.analysis.prometheus.address: address \"prometheus:9090\" must be an http(s) URL with a host, e.g. http://prometheus:9090",
+				"slipway.yaml:12:64: environments[0].rollout.analysis.prometheus.queries.up: query is not a valid template: template: up:1: bad character U+007D '}'",
+				"slipway.yaml:14:50: environments[0].rollout.analysis.checks[0].max-vs-stable: max-vs-stable 0.5 must be at least 1 (1.5 allows half as much again as stable), or 0 for off",
 			},
 		},
 		{

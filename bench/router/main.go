@@ -51,7 +51,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "short runs (switch 10s, overhead 1 round of 4s+4s): about a minute")
+	flag.BoolVar(&o.quick, "quick", false, "short runs (switch 3s+10s, overhead 2 rounds of 3s+3s per target): about a minute")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, wrk outputs, nginx.conf)")
 	flag.IntVar(&o.rate, "rate", 500, "switch test: target requests per second")
 	flag.IntVar(&o.conns, "conns", 16, "switch test: wrk connections")
@@ -59,16 +59,16 @@ func main() {
 	flag.DurationVar(&o.baselineDur, "baseline-duration", 5*time.Second, "switch test: wrk duration of the run without routing changes (calibrates the rate)")
 	flag.DurationVar(&o.flipEvery, "flip", 250*time.Millisecond, "switch test: time between routing changes")
 	flag.IntVar(&o.holdMS, "hold-ms", 2, "switch test: the upstream holds each answer this many ms, so requests are in flight at each switch")
-	flag.IntVar(&o.rounds, "rounds", 3, "overhead: rounds over direct, nginx, router (medians are reported)")
+	flag.IntVar(&o.rounds, "rounds", 5, "overhead: rounds over direct, nginx, go-rp, router (compared round by round, medians reported)")
 	flag.IntVar(&o.maxConns, "max-conns", 32, "overhead: wrk connections of the max-throughput runs")
-	flag.DurationVar(&o.throughput, "throughput-duration", 10*time.Second, "overhead: max-throughput run per target and round")
-	flag.DurationVar(&o.latencyDur, "latency-duration", 10*time.Second, "overhead: fixed-load latency run per target and round")
+	flag.DurationVar(&o.throughput, "throughput-duration", 5*time.Second, "overhead: max-throughput run per target and round")
+	flag.DurationVar(&o.latencyDur, "latency-duration", 5*time.Second, "overhead: fixed-load latency run per target and round")
 	flag.StringVar(&o.slipwayPath, "slipway", "", "slipway binary to test (default: build ./cmd/slipway)")
 	flag.StringVar(&o.routerEnv, "router-env", "", "extra environment of the router process, comma-separated KEY=VALUE (e.g. GOGC=400)")
 	flag.Parse()
 	if o.quick {
 		o.switchDur, o.baselineDur = 10*time.Second, 3*time.Second
-		o.rounds, o.throughput, o.latencyDur = 1, 4*time.Second, 4*time.Second
+		o.rounds, o.throughput, o.latencyDur = 2, 3*time.Second, 3*time.Second
 	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "router bench:", err)
@@ -190,7 +190,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		return false, fmt.Errorf("overhead: route to A: %w", err)
 	}
 	ov := overheadRun{rounds: o.rounds, throughput: o.throughput, latency: o.latencyDur, conns: o.maxConns}
-	fmt.Printf("\noverhead: max throughput wrk -t2 -c%d -d%s; latency at a fixed load wrk -t1 -c%d, one request per connection every %d ms; %d round(s), medians\n",
+	fmt.Printf("\noverhead: max throughput wrk -t2 -c%d -d%s; latency at a fixed load wrk -t1 -c%d, one request per connection every %d ms; %d round(s)\n",
 		ov.conns, ov.throughput, latencyConns, latencyDelayMS, ov.rounds)
 	ms, err := runOverhead(ctx, w, []target{{"direct", a}, {"nginx", nginxURL}, {"go-rp", bareURL}, {"router", routerURL}}, ov,
 		func(line string) { fmt.Println("  " + line) })

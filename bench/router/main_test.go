@@ -121,3 +121,15 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestPaired(t *testing.T) {
+	if got := pairedRatio([]float64{8, 9, 5}, []float64{10, 10, 10}); got != 0.8 {
+		t.Errorf("pairedRatio = %v, want 0.8", got)
+	}
+	if got := pairedRatio([]float64{8}, []float64{0}); got != 0 {
+		t.Errorf("pairedRatio(over zero) = %v, want 0", got)
+	}
+	if got := pairedDiff([]int64{300, 250, 900}, []int64{200, 200, 200}); got != 100 {
+		t.Errorf("pairedDiff = %d, want 100", got)
+	}
+}

@@ -29,32 +29,31 @@ const (
 	latencyDelayMS = 4
 )
 
-// measurement is the medians over the rounds of one target.
+// measurement holds one target's results, one entry per round.
 type measurement struct {
 	target
-	rps                float64 // max throughput
-	thrP50, thrP99     int64   // latency at max throughput, us
-	fixedP50, fixedP99 int64   // latency at the fixed moderate load, us
-	fixedRPS           float64
-	errors             int64 // non-2xx and socket errors over every run
+	rps, fixedRPS                      []float64 // achieved rates: max throughput, fixed load
+	thrP50, thrP99, fixedP50, fixedP99 []int64   // latency percentiles, us
+	errors                             int64     // non-2xx and socket errors over every run
 }
 
-// runOverhead measures every target in turn, round after round, so a neighbour's
-// burst on the shared cores hits all of them alike, and keeps the medians.
+// runOverhead measures every target once per round, rotating which goes first, so a
+// neighbour's burst on the shared cores hits all of them alike; comparisons are
+// then made round by round.
 func runOverhead(ctx context.Context, w *wrk, targets []target, o overheadRun, progress func(string)) ([]measurement, error) {
 	for _, t := range targets { // warm connection pools, caches and the Go heap
 		if _, err := w.run(ctx, "warmup-"+t.name, wrkRun{Threads: 2, Conns: o.conns, Duration: time.Second, URL: t.url + benchPath}); err != nil {
 			return nil, err
 		}
 	}
-	type samples struct {
-		rps, fixedRPS                      []float64
-		thrP50, thrP99, fixedP50, fixedP99 []int64
-		errors                             int64
+	ms := make([]measurement, len(targets))
+	for i, t := range targets {
+		ms[i].target = t
 	}
-	all := make([]samples, len(targets))
 	for round := 1; round <= o.rounds; round++ {
-		for i, t := range targets {
+		for k := range targets {
+			i := (k + round - 1) % len(targets)
+			t, m := targets[i], &ms[i]
 			label := fmt.Sprintf("%s-max-%d", t.name, round)
 			thr, err := w.run(ctx, label, wrkRun{Threads: 2, Conns: o.conns, Duration: o.throughput, URL: t.url + benchPath})
 			if err != nil {
@@ -66,29 +65,38 @@ func runOverhead(ctx context.Context, w *wrk, targets []target, o overheadRun, p
 			if err != nil {
 				return nil, err
 			}
-			s := &all[i]
-			s.rps = append(s.rps, thr.RPS())
-			s.thrP50 = append(s.thrP50, thr.LatencyUS.P50)
-			s.thrP99 = append(s.thrP99, thr.LatencyUS.P99)
-			s.fixedRPS = append(s.fixedRPS, fix.RPS())
-			s.fixedP50 = append(s.fixedP50, fix.LatencyUS.P50)
-			s.fixedP99 = append(s.fixedP99, fix.LatencyUS.P99)
-			s.errors += thr.Errors.Status + thr.SocketErrors() + fix.Errors.Status + fix.SocketErrors()
+			m.rps = append(m.rps, thr.RPS())
+			m.thrP50 = append(m.thrP50, thr.LatencyUS.P50)
+			m.thrP99 = append(m.thrP99, thr.LatencyUS.P99)
+			m.fixedRPS = append(m.fixedRPS, fix.RPS())
+			m.fixedP50 = append(m.fixedP50, fix.LatencyUS.P50)
+			m.fixedP99 = append(m.fixedP99, fix.LatencyUS.P99)
+			m.errors += thr.Errors.Status + thr.SocketErrors() + fix.Errors.Status + fix.SocketErrors()
 			progress(fmt.Sprintf("round %d/%d %-6s %8.0f req/s  p50 %5d us at max, %4d us at %.0f req/s",
 				round, o.rounds, t.name, thr.RPS(), thr.LatencyUS.P50, fix.LatencyUS.P50, fix.RPS()))
 		}
 	}
-	out := make([]measurement, len(targets))
-	for i, t := range targets {
-		s := all[i]
-		out[i] = measurement{
-			target: t, rps: median(s.rps), fixedRPS: median(s.fixedRPS),
-			thrP50: median(s.thrP50), thrP99: median(s.thrP99),
-			fixedP50: median(s.fixedP50), fixedP99: median(s.fixedP99),
-			errors: s.errors,
+	return ms, nil
+}
+
+// pairedRatio is the median over rounds of a[i]/b[i].
+func pairedRatio(a, b []float64) float64 {
+	var rs []float64
+	for i := range min(len(a), len(b)) {
+		if b[i] > 0 {
+			rs = append(rs, a[i]/b[i])
 		}
 	}
-	return out, nil
+	return median(rs)
+}
+
+// pairedDiff is the median over rounds of a[i]-b[i].
+func pairedDiff(a, b []int64) int64 {
+	var ds []int64
+	for i := range min(len(a), len(b)) {
+		ds = append(ds, a[i]-b[i])
+	}
+	return median(ds)
 }
 
 // median returns the middle value (the lower middle of an even count).

@@ -32,28 +32,32 @@ func printSwitch(rep switchReport) {
 	fmt.Printf("  switch: %s, p50 %d us, p99 %d us, max %d us\n", verdict, r.LatencyUS.P50, r.LatencyUS.P99, r.LatencyUS.Max)
 }
 
-// printOverhead prints the table and ratios; it returns the router's added p50 at
-// the fixed load (us) and its throughput relative to nginx.
+// printOverhead prints the medians and the round-by-round comparisons; it returns
+// the router's added p50 at the fixed load (us) and its throughput relative to nginx.
 func printOverhead(ms []measurement) (addedP50 int64, vsNginx float64) {
 	by := make(map[string]measurement, len(ms))
-	fmt.Printf("\n  %-7s %10s %8s %8s   %14s %8s %8s %7s\n", "target", "max req/s", "p50 us", "p99 us", "fixed req/s", "p50 us", "p99 us", "errors")
+	fmt.Printf("\n  medians   %10s %8s %8s   %11s %8s %8s %7s\n", "max req/s", "p50 us", "p99 us", "fixed req/s", "p50 us", "p99 us", "errors")
 	for _, m := range ms {
 		by[m.name] = m
-		fmt.Printf("  %-7s %10.0f %8d %8d   %14.0f %8d %8d %7d\n",
-			m.name, m.rps, m.thrP50, m.thrP99, m.fixedRPS, m.fixedP50, m.fixedP99, m.errors)
+		fmt.Printf("  %-9s %10.0f %8d %8d   %11.0f %8d %8d %7d\n", m.name, median(m.rps), median(m.thrP50), median(m.thrP99),
+			median(m.fixedRPS), median(m.fixedP50), median(m.fixedP99), m.errors)
 	}
 	direct, nginx, bare, rt := by["direct"], by["nginx"], by["go-rp"], by["router"]
-	vsNginx = ratio(rt.rps, nginx.rps)
-	addedP50 = rt.fixedP50 - direct.fixedP50
-	fmt.Printf("\n  router_rps/nginx_rps   = %.2f (goal >= 0.70: %s)\n", vsNginx, met(vsNginx >= 0.7))
-	fmt.Printf("  router_rps/direct_rps  = %.2f   nginx_rps/direct_rps = %.2f\n", ratio(rt.rps, direct.rps), ratio(nginx.rps, direct.rps))
+	vsNginx = pairedRatio(rt.rps, nginx.rps)
+	addedP50 = pairedDiff(rt.fixedP50, direct.fixedP50)
+	fmt.Printf("\n  round by round, medians of the ratios and differences:\n")
+	fmt.Printf("  router_rps/nginx_rps    = %.2f (goal >= 0.70: %s)\n", vsNginx, met(vsNginx >= 0.7))
+	fmt.Printf("  router_rps/direct_rps   = %.2f   nginx_rps/direct_rps = %.2f\n",
+		pairedRatio(rt.rps, direct.rps), pairedRatio(nginx.rps, direct.rps))
 	fmt.Printf("  router_p50 - direct_p50 = %d us at the fixed load (goal < 100: %s), %d us at max throughput\n",
-		addedP50, met(addedP50 < 100), rt.thrP50-direct.thrP50)
+		addedP50, met(addedP50 < 100), pairedDiff(rt.thrP50, direct.thrP50))
 	fmt.Printf("  nginx_p50 - direct_p50  = %d us at the fixed load, %d us at max throughput\n",
-		nginx.fixedP50-direct.fixedP50, nginx.thrP50-direct.thrP50)
-	if bare.rps > 0 {
-		fmt.Printf("  go-rp (httputil.ReverseProxy alone): go-rp_rps/nginx_rps = %.2f, router_rps/go-rp_rps = %.2f, router_p50 - go-rp_p50 = %d us at the fixed load\n",
-			ratio(bare.rps, nginx.rps), ratio(rt.rps, bare.rps), rt.fixedP50-bare.fixedP50)
+		pairedDiff(nginx.fixedP50, direct.fixedP50), pairedDiff(nginx.thrP50, direct.thrP50))
+	if len(bare.rps) > 0 {
+		fmt.Printf("  go-rp (httputil.ReverseProxy alone): go-rp_rps/nginx_rps = %.2f, router_rps/go-rp_rps = %.2f,\n"+
+			"      go-rp_p50 - direct_p50 = %d us and router_p50 - go-rp_p50 = %d us at the fixed load\n",
+			pairedRatio(bare.rps, nginx.rps), pairedRatio(rt.rps, bare.rps),
+			pairedDiff(bare.fixedP50, direct.fixedP50), pairedDiff(rt.fixedP50, bare.fixedP50))
 	}
 	return addedP50, vsNginx
 }

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -68,8 +69,8 @@ func run() error {
 	return srv.Shutdown(sctx)
 }
 
-// newProxy is a plain reverse proxy with the same transport settings as the
-// router's backends.
+// newProxy is a plain reverse proxy with the same transport settings and buffer
+// recycling as the router's backends.
 func newProxy(target *url.URL) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -89,5 +90,18 @@ func newProxy(target *url.URL) *httputil.ReverseProxy {
 			ExpectContinueTimeout: time.Second,
 			ResponseHeaderTimeout: 60 * time.Second,
 		},
+		BufferPool: &bufferPool{},
 	}
 }
+
+// bufferPool recycles the 32 KiB buffers response bodies are copied through.
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }

@@ -1,8 +1,8 @@
 // Command bareproxy is the yardstick of the router benchmark: the standard library's
 // httputil.ReverseProxy in front of one upstream, with the router's transport
-// settings and nothing else (no weights, no metrics, no version header). The gap
-// between it and Slipway's router is the router's own code; the gap between it and
-// nginx is Go's net/http.
+// settings and buffer recycling and nothing else (no weights, no metrics, no version
+// header). The gap between it and Slipway's router is the router's own code; the gap
+// between it and nginx is Go's net/http.
 //
 //	bareproxy -listen 127.0.0.1:0 -upstream http://127.0.0.1:8081
 //

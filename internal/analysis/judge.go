@@ -9,16 +9,24 @@ import (
 
 // Metric names understood by Judge.
 const (
-	ErrorRate  = "error-rate"
-	LatencyP95 = "latency-p95"
-	LatencyP99 = "latency-p99"
+	ErrorRate    = "error-rate"
+	LatencyP95   = "latency-p95"
+	LatencyP99   = "latency-p99"
+	CPU          = "cpu"
+	Memory       = "memory"
+	CriticalLogs = "critical-logs"
 )
 
-// Check is one condition: the candidate's Metric must stay at or below Max
-// (a ratio for error-rate, seconds for latencies).
+// Check is one condition: the candidate's Metric must stay at or below Max (a ratio
+// for error-rate, seconds for latencies, cores for cpu, bytes for memory, a count of
+// lines for critical-logs) and, when VsStable is set, at or below VsStable times the
+// stable version's value over the same interval.
 type Check struct {
 	Metric string  `json:"metric"`
 	Max    float64 `json:"max"`
+	// NoMax turns the absolute bound off: only VsStable applies.
+	NoMax    bool    `json:"no_max,omitempty"`
+	VsStable float64 `json:"vs_stable,omitempty"`
 }
 
 // Criteria are the checks of a rollout step and the evidence they need.
@@ -49,6 +57,10 @@ type Result struct {
 	Samples   float64 `json:"samples"`
 	Errors    float64 `json:"errors"`
 	Outcome   Outcome `json:"outcome"`
+	// Stable is the stable version's value over the same interval, and StableBound
+	// the relative bound it gives (VsStable * Stable), when the check has one.
+	Stable      float64 `json:"stable,omitempty"`
+	StableBound float64 `json:"stable_bound,omitempty"`
 }
 
 // Passed reports whether the check held.
@@ -61,47 +73,47 @@ type Verdict struct {
 	Results []Result `json:"results"`
 }
 
-// Judge evaluates the candidate's traffic during a step (a difference of two reads).
+// Judge evaluates the candidate's traffic during a step (a difference of two reads),
+// next to the stable version's over the same interval.
 //
 // error-rate fails once errors/requests exceeds Max on at least MinRequests requests,
 // or earlier when the errors already seen exceed Max*MinRequests: then even a run of
 // successes up to the minimum could not bring the rate back under the threshold.
-// Latency quantiles fail once they exceed Max on at least MinRequests requests.
-// Judge passes only when every check passes.
-func Judge(c Criteria, candidate Series) Verdict {
+// critical-logs fails as soon as the count exceeds Max (a count only grows). The
+// other metrics, and every bound relative to stable, are judged on at least
+// MinRequests requests of each version. Judge passes only when every check passes.
+func Judge(c Criteria, candidate, stable Series) Verdict {
 	v := Verdict{Outcome: Pass}
 	minReq := float64(c.MinRequests)
 	enough := candidate.Requests >= minReq && candidate.Requests > 0
+	stableEnough := stable.Requests >= minReq && stable.Requests > 0
 	for _, ch := range c.Checks {
 		r := Result{Metric: ch.Metric, Threshold: ch.Max, Samples: candidate.Requests, Errors: candidate.Errors, Outcome: Inconclusive}
-		switch ch.Metric {
-		case ErrorRate:
-			if candidate.Requests > 0 {
-				r.Value = candidate.Errors / candidate.Requests
-			}
-			switch {
-			case enough && r.Value > ch.Max:
-				r.Outcome = Fail
-			case !enough && candidate.Errors > ch.Max*minReq:
-				r.Outcome = Fail
-			case enough:
-				r.Outcome = Pass
-			}
-		case LatencyP95, LatencyP99:
-			q := 0.95
-			if ch.Metric == LatencyP99 {
-				q = 0.99
-			}
-			r.Value = candidate.Latency.Quantile(q)
-			if enough {
-				r.Outcome = Pass
-				if r.Value > ch.Max {
-					r.Outcome = Fail
-				}
-			}
-		default:
+		val, known := value(ch.Metric, candidate)
+		if !known {
 			r.Outcome = Fail
 			v.Reason = fmt.Sprintf("unknown metric %q", ch.Metric)
+			v.Results = append(v.Results, r)
+			continue
+		}
+		r.Value = val
+		switch {
+		case !ch.NoMax && r.Value > ch.Max && (enough || ch.Metric == CriticalLogs):
+			r.Outcome = Fail
+		case !ch.NoMax && ch.Metric == ErrorRate && !enough && candidate.Errors > ch.Max*minReq:
+			r.Outcome = Fail
+		case enough:
+			r.Outcome = Pass
+		}
+		if ch.VsStable > 0 && r.Outcome != Fail {
+			r.Stable, _ = value(ch.Metric, stable)
+			r.StableBound = ch.VsStable * relativeFloor(ch.Metric, r.Stable, candidate)
+			switch {
+			case !enough || !stableEnough:
+				r.Outcome = Inconclusive
+			case r.Value > r.StableBound:
+				r.Outcome = Fail
+			}
 		}
 		v.Results = append(v.Results, r)
 	}
@@ -109,7 +121,11 @@ func Judge(c Criteria, candidate Series) Verdict {
 	for _, r := range v.Results {
 		switch r.Outcome {
 		case Fail:
-			failed = append(failed, fmt.Sprintf("%s %s > %s", r.Metric, formatValue(r.Metric, r.Value), formatValue(r.Metric, r.Threshold)))
+			limit := r.Threshold
+			if r.StableBound > 0 && r.Value > r.StableBound {
+				limit = r.StableBound
+			}
+			failed = append(failed, fmt.Sprintf("%s %s > %s", r.Metric, formatValue(r.Metric, r.Value), formatValue(r.Metric, limit)))
 		case Inconclusive:
 			waiting = append(waiting, r.Metric)
 		}
@@ -123,16 +139,66 @@ func Judge(c Criteria, candidate Series) Verdict {
 	case len(waiting) > 0 || len(v.Results) == 0 && !enough:
 		v.Outcome = Inconclusive
 		v.Reason = fmt.Sprintf("%.0f of %d requests needed", candidate.Requests, c.MinRequests)
+		if enough {
+			v.Reason = fmt.Sprintf("%.0f of %d stable requests needed to compare", stable.Requests, c.MinRequests)
+		}
 	default:
 		v.Reason = fmt.Sprintf("all %d checks hold on %.0f requests", len(v.Results), candidate.Requests)
 	}
 	return v
 }
 
+// value reads metric from a difference of two reads; known is false for an unknown metric.
+func value(metric string, s Series) (v float64, known bool) {
+	switch metric {
+	case ErrorRate:
+		if s.Requests > 0 {
+			return s.Errors / s.Requests, true
+		}
+		return 0, true
+	case LatencyP95:
+		return s.Latency.Quantile(0.95), true
+	case LatencyP99:
+		return s.Latency.Quantile(0.99), true
+	case CPU:
+		if s.Window > 0 {
+			return s.CPUSeconds / s.Window.Seconds(), true
+		}
+		return 0, true
+	case Memory:
+		return s.MemoryBytes, true
+	case CriticalLogs:
+		return s.LogErrors, true
+	}
+	return 0, false
+}
+
+// relativeFloor keeps a bound relative to stable from collapsing to zero when stable
+// saw nothing: an error rate is floored at one error among the candidate's requests,
+// a count at one, so a single event never breaks a relative bound.
+func relativeFloor(metric string, v float64, candidate Series) float64 {
+	switch metric {
+	case ErrorRate:
+		if candidate.Requests > 0 {
+			return math.Max(v, 1/candidate.Requests)
+		}
+	case CriticalLogs:
+		return math.Max(v, 1)
+	}
+	return v
+}
+
 // formatValue renders a metric value for people: percent for rates, ms for latencies.
 func formatValue(metric string, v float64) string {
-	if metric == ErrorRate {
+	switch metric {
+	case ErrorRate:
 		return fmt.Sprintf("%.2f%%", v*100)
+	case CPU:
+		return fmt.Sprintf("%.2f cores", v)
+	case Memory:
+		return fmt.Sprintf("%.0fMiB", v/(1<<20))
+	case CriticalLogs:
+		return fmt.Sprintf("%.0f lines", v)
 	}
 	return fmt.Sprintf("%.0fms", v*1000)
 }
@@ -143,7 +209,11 @@ func Sub(to, from Series) Series {
 	if to.Requests < from.Requests {
 		return to
 	}
-	d := Series{Version: to.Version, At: to.At, Requests: to.Requests - from.Requests, Errors: math.Max(0, to.Errors-from.Errors)}
+	d := Series{Version: to.Version, At: to.At, Requests: to.Requests - from.Requests, Errors: math.Max(0, to.Errors-from.Errors),
+		CPUSeconds: math.Max(0, to.CPUSeconds-from.CPUSeconds), MemoryBytes: to.MemoryBytes, LogErrors: math.Max(0, to.LogErrors-from.LogErrors)}
+	if !from.At.IsZero() && to.At.After(from.At) {
+		d.Window = to.At.Sub(from.At)
+	}
 	d.Latency = to.Latency.sub(from.Latency)
 	if len(to.Routes) > 0 {
 		d.Routes = make(map[string]RouteCounts, len(to.Routes))

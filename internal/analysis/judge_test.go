@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func TestJudge(t *testing.T) {
@@ -21,10 +22,10 @@ func TestJudge(t *testing.T) {
 		{"clean minimum passes", slo, Series{Requests: 100}, Pass, 0},
 		{"rate at the threshold passes", slo, Series{Requests: 200, Errors: 2}, Pass, 0.01},
 		{"rate over the threshold fails", slo, Series{Requests: 300, Errors: 4}, Fail, 4.0 / 300},
-		{"unknown metric fails safe", Criteria{MinRequests: 1, Checks: []Check{{Metric: "cpu"}}}, Series{Requests: 10}, Fail, 0},
+		{"unknown metric fails safe", Criteria{MinRequests: 1, Checks: []Check{{Metric: "saturation"}}}, Series{Requests: 10}, Fail, 0},
 	}
 	for _, tt := range tests {
-		v := Judge(tt.c, tt.s)
+		v := Judge(tt.c, tt.s, Series{})
 		if v.Outcome != tt.want {
 			t.Errorf("%s: Judge(%+v) = %s (%s), want %s", tt.name, tt.s, v.Outcome, v.Reason, tt.want)
 		}
@@ -42,13 +43,13 @@ func TestJudgeLatency(t *testing.T) {
 	// 100 requests: 90 under 10ms, 10 between 100ms and 500ms.
 	h := Histogram{Bounds: bounds, Counts: []float64{90, 90, 90, 100}, Count: 100}
 	c := Criteria{MinRequests: 50, Checks: []Check{{Metric: LatencyP95, Max: 0.25}}}
-	v := Judge(c, Series{Requests: 100, Latency: h})
+	v := Judge(c, Series{Requests: 100, Latency: h}, Series{})
 	// rank 95 falls in the (0.1, 0.5] bucket, half way: 0.3s.
 	if got := v.Results[0].Value; math.Abs(got-0.3) > 1e-9 || v.Outcome != Fail {
 		t.Errorf("p95 = %v, outcome %s; want 0.3, fail", got, v.Outcome)
 	}
 	c.Checks[0].Max = 0.35
-	if v := Judge(c, Series{Requests: 100, Latency: h}); v.Outcome != Pass {
+	if v := Judge(c, Series{Requests: 100, Latency: h}, Series{}); v.Outcome != Pass {
 		t.Errorf("p95 0.3 under 0.35: outcome %s, want pass", v.Outcome)
 	}
 }
@@ -80,5 +81,46 @@ func TestSub(t *testing.T) {
 	restarted := Series{Requests: 7, Errors: 1}
 	if d := Sub(restarted, from); d.Requests != 7 || d.Errors != 1 {
 		t.Errorf("Sub after a counter reset = %+v, want the new read itself", d)
+	}
+}
+
+func TestJudgeAgainstStableAndSaturation(t *testing.T) {
+	lat := func(fast, slow float64) Histogram { // fast under 10ms, slow in (100ms, 500ms]
+		return Histogram{Bounds: []float64{0.01, 0.1, 0.5}, Counts: []float64{fast, fast, fast + slow}, Count: fast + slow}
+	}
+	tests := []struct {
+		name              string
+		check             Check
+		candidate, stable Series
+		want              Outcome
+		wantValue         float64
+	}{
+		{"p95 within twice stable", Check{Metric: LatencyP95, NoMax: true, VsStable: 2},
+			Series{Requests: 200, Latency: lat(192, 8)}, Series{Requests: 2000, Latency: lat(1920, 80)}, Pass, 0},
+		{"p95 over twice stable", Check{Metric: LatencyP95, NoMax: true, VsStable: 2},
+			Series{Requests: 200, Latency: lat(100, 100)}, Series{Requests: 2000, Latency: lat(1990, 10)}, Fail, 0},
+		{"relative waits for stable traffic", Check{Metric: LatencyP95, NoMax: true, VsStable: 2},
+			Series{Requests: 200, Latency: lat(100, 100)}, Series{Requests: 20}, Inconclusive, 0},
+		{"error rate vs a clean stable is floored", Check{Metric: ErrorRate, Max: 0.5, VsStable: 2},
+			Series{Requests: 200, Errors: 1}, Series{Requests: 1000}, Pass, 0.005},
+		{"error rate far over stable", Check{Metric: ErrorRate, Max: 0.5, VsStable: 2},
+			Series{Requests: 200, Errors: 6}, Series{Requests: 1000, Errors: 5}, Fail, 0.03},
+		{"cpu in cores over the window", Check{Metric: CPU, Max: 0.5},
+			Series{Requests: 200, CPUSeconds: 6, Window: 10 * time.Second}, Series{}, Fail, 0.6},
+		{"memory is a gauge", Check{Metric: Memory, Max: 256 << 20},
+			Series{Requests: 200, MemoryBytes: 100 << 20}, Series{}, Pass, 100 << 20},
+		{"critical logs fail before the minimum", Check{Metric: CriticalLogs, Max: 0},
+			Series{Requests: 5, LogErrors: 1}, Series{}, Fail, 1},
+		{"critical logs vs stable", Check{Metric: CriticalLogs, NoMax: true, VsStable: 3},
+			Series{Requests: 200, LogErrors: 2}, Series{Requests: 1000, LogErrors: 1}, Pass, 2},
+	}
+	for _, tt := range tests {
+		v := Judge(Criteria{MinRequests: 100, Checks: []Check{tt.check}}, tt.candidate, tt.stable)
+		if v.Outcome != tt.want {
+			t.Errorf("%s: outcome %s (%s), want %s", tt.name, v.Outcome, v.Reason, tt.want)
+		}
+		if tt.wantValue != 0 && math.Abs(v.Results[0].Value-tt.wantValue) > 1e-9 {
+			t.Errorf("%s: value %v, want %v", tt.name, v.Results[0].Value, tt.wantValue)
+		}
 	}
 }

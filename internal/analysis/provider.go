@@ -26,6 +26,8 @@ type Query struct {
 type Series struct {
 	Version string
 	At      time.Time
+	// Window is the time a difference of two reads covers (set by Sub).
+	Window time.Duration
 	// Requests is every response counted; Errors those with status >= 500.
 	Requests float64
 	Errors   float64

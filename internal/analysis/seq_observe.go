@@ -27,7 +27,7 @@ func (q Sequential) Observe(st SeqState, candidate, stable Series) (SeqState, Se
 		return st, SeqResult{}, fmt.Errorf("observe stable %s: %w", stable.Version, err)
 	}
 	next := st.clone()
-	if err := next.addLatency(candidate.Latency, stable.Latency); err != nil {
+	if err := next.addLatency(candidate.Latency, stable.Latency, q.latencyFloor()); err != nil {
 		return st, SeqResult{}, err
 	}
 	next.Observations++
@@ -112,7 +112,7 @@ func (st SeqState) clone() SeqState {
 // addLatency updates the latency stream. A bound is tested only when the stable's
 // earlier traffic (before this interval) puts at most latencyActiveTail of its
 // requests above it; the choice never looks at the interval being tested.
-func (st *SeqState) addLatency(c, s Histogram) error {
+func (st *SeqState) addLatency(c, s Histogram, floor float64) error {
 	if len(c.Bounds) == 0 && len(s.Bounds) == 0 {
 		return nil
 	}
@@ -145,7 +145,7 @@ func (st *SeqState) addLatency(c, s Histogram) error {
 		share = c.Count / (c.Count + s.Count)
 	}
 	for i := range bounds {
-		if st.Stable.Latency < latencyMinStable || st.StableAbove[i] > latencyActiveTail*st.Stable.Latency {
+		if bounds[i] < floor || st.Stable.Latency < latencyMinStable || st.StableAbove[i] > latencyActiveTail*st.Stable.Latency {
 			continue
 		}
 		st.LatencyLR[i] = relativeUpdate(st.LatencyLR[i], share, ca[i], ca[i]+sa[i])

@@ -82,6 +82,10 @@ type Sequential struct {
 	// MaxExtension bounds the extension of the bake under LowTraffic extend; after it
 	// the step fails. Default 10m.
 	MaxExtension time.Duration `json:"max_extension,omitempty"`
+	// LatencyFloor is the smallest latency the latency stream tests: a candidate slower
+	// only below it (a cold connection pool, a sub-millisecond shift) is not a
+	// regression users feel. Default 25ms.
+	LatencyFloor time.Duration `json:"latency_floor,omitempty"`
 }
 
 // Stream names reported in SeqResult.Streams.
@@ -97,7 +101,15 @@ const (
 	DefaultAlpha        = 0.01
 	DefaultMinRequests  = 100
 	DefaultMaxExtension = 10 * time.Minute
+	DefaultLatencyFloor = 25 * time.Millisecond
 )
+
+func (q Sequential) latencyFloor() float64 {
+	if q.LatencyFloor > 0 {
+		return q.LatencyFloor.Seconds()
+	}
+	return DefaultLatencyFloor.Seconds()
+}
 
 // Validate reports every problem of the configuration at once.
 func (q Sequential) Validate() error {

@@ -40,7 +40,7 @@ func TestLoadValid(t *testing.T) {
 				Bake:     Duration(5 * time.Minute),
 				Interval: Duration(30 * time.Second),
 				KeepWarm: Duration(30 * time.Minute),
-				Analysis: Analysis{Provider: "router", MinRequests: 50, OnNoData: "pause", Checks: []MetricCheck{
+				Analysis: Analysis{Provider: "router", MinRequests: 50, OnNoData: "pause", LowTraffic: "extend", MaxExtension: Duration(10 * time.Minute), Alpha: 0.01, Checks: []MetricCheck{
 					{Metric: "error-rate", Max: "0.02"}, {Metric: "latency-p99", Max: "1s"},
 				}},
 				Hotfix: &Profile{Steps: []int{1, 10, 100}, Interval: Duration(10 * time.Second)},
@@ -100,8 +100,8 @@ func TestExampleService(t *testing.T) {
 	}
 	th, err := hotfix.Analysis.Checks[0].Threshold()
 	std, _ := normal.Analysis.Checks[0].Threshold()
-	if err != nil || th != 0.0025 || std != 0.005 {
-		t.Errorf("error-rate threshold hotfix %v (%v), standard %v; want 0.0025, tighter than 0.005", th, err, std)
+	if err != nil || th != 0.0025 || std != 0.01 {
+		t.Errorf("error-rate threshold hotfix %v (%v), standard %v; want 0.0025, tighter than 0.01", th, err, std)
 	}
 	if _, ok := c.Env("qa"); ok {
 		t.Errorf("Env(qa) found an environment that is not defined")

@@ -80,5 +80,14 @@ func (e *Environment) setDefaults() {
 		if r.Analysis.OnNoData == "" {
 			r.Analysis.OnNoData = defaultOnNoData
 		}
+		if r.Analysis.LowTraffic == "" {
+			r.Analysis.LowTraffic = "extend"
+		}
+		if r.Analysis.MaxExtension == 0 {
+			r.Analysis.MaxExtension = Duration(10 * time.Minute)
+		}
+		if r.Analysis.Alpha == 0 {
+			r.Analysis.Alpha = 0.01
+		}
 	}
 }

@@ -122,6 +122,18 @@ type Analysis struct {
 	// OnNoData is what happens when metrics are missing or the provider fails:
 	// pause (hold the step) or rollback. Missing data never promotes. Default rollback.
 	OnNoData string `yaml:"on-no-data" json:"on-no-data,omitempty"`
+	// LowTraffic is what a step does when its bake is over before the candidate served
+	// min-requests: wait (hold the step), extend (extend the bake by up to
+	// max-extension, then roll back) or fail (roll back). Default extend.
+	LowTraffic string `yaml:"low-traffic" json:"low-traffic,omitempty"`
+	// MaxExtension bounds how long low traffic extends a bake. Default 10m.
+	MaxExtension Duration `yaml:"max-extension" json:"max-extension,omitempty"`
+	// Alpha is the sequential judge's false-alarm bound: the chance that a candidate
+	// no worse than the stable is ever rolled back. Default 0.01.
+	Alpha float64 `yaml:"alpha" json:"alpha,omitempty"`
+	// LatencyFloor is the smallest latency the sequential judge compares: slower
+	// only below it is not a regression users feel. Default 25ms.
+	LatencyFloor Duration `yaml:"latency-floor" json:"latency-floor,omitempty"`
 	// Checks are the conditions the candidate must hold.
 	Checks []MetricCheck `yaml:"checks" json:"checks"`
 }

@@ -81,6 +81,12 @@ func (r *Rollout) validate(field string, ps *problems) {
 	if !slices.Contains(onNoData, a.OnNoData) {
 		ps.add(af+".on-no-data", "unknown on-no-data %q: valid values are %s (missing data never promotes)", a.OnNoData, strings.Join(onNoData, ", "))
 	}
+	if !slices.Contains([]string{"wait", "extend", "fail"}, a.LowTraffic) {
+		ps.add(af+".low-traffic", "unknown low-traffic %q: valid values are wait, extend, fail", a.LowTraffic)
+	}
+	if a.Alpha <= 0 || a.Alpha >= 0.5 {
+		ps.add(af+".alpha", "alpha %v must be between 0 and 0.5 (the chance of rolling back a healthy candidate; 0.01 is usual)", a.Alpha)
+	}
 	if len(a.Checks) == 0 {
 		ps.add(af+".checks", "analysis needs at least one check, e.g. {metric: error-rate, max: 1%%}: without one a candidate could never fail")
 	}

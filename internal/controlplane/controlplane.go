@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/analysis/compose"
+	"github.com/slipway/slipway/internal/analysis/process"
+	"github.com/slipway/slipway/internal/analysis/prometheus"
 	routermetrics "github.com/slipway/slipway/internal/analysis/router"
 	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
@@ -25,6 +28,7 @@ import (
 	"github.com/slipway/slipway/internal/notify"
 	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/router"
+	"github.com/slipway/slipway/internal/runtime"
 	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -53,9 +57,10 @@ type Plane struct {
 	Rollouts  *rollout.Controller
 	Incidents *incident.Manager
 
-	mu      sync.Mutex
-	routers map[string]*router.Client
-	httpc   *http.Client
+	mu        sync.Mutex
+	routers   map[string]*router.Client
+	providers map[string]analysis.Provider // by env
+	httpc     *http.Client
 }
 
 // DataPlane is where an environment's router listens; stored as record "router"
@@ -96,7 +101,7 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 		return nil, err
 	}
 	p := &Plane{Data: o.Data, Config: cfg, Store: st, Artifacts: arts, Target: localrt.New(),
-		routers: map[string]*router.Client{}, httpc: &http.Client{Timeout: 5 * time.Second}}
+		routers: map[string]*router.Client{}, providers: map[string]analysis.Provider{}, httpc: &http.Client{Timeout: 5 * time.Second}}
 	p.Incidents = &incident.Manager{Store: st, Notifier: o.Notifier}
 	p.Rollouts = &rollout.Controller{Store: st, Router: p.splitter, Metrics: p.metrics, Out: o.Out}
 	p.Deployer = &deploy.Deployer{Config: cfg, Store: st, Artifacts: arts, Target: p.Target, Router: p.splitter,
@@ -138,13 +143,57 @@ func (p *Plane) splitter(service, env string) rollout.Splitter {
 	return c
 }
 
-// metrics returns the provider reading env's router.
+// metrics returns the provider env's rollout reads: its router's series with the
+// instances' CPU, memory and error logs, or a Prometheus server.
 func (p *Plane) metrics(service, env string) analysis.Provider {
-	d, err := p.DataPlane(context.Background(), env)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prov, ok := p.providers[env]; ok {
+		return prov
+	}
+	prov, err := p.newProvider(env)
 	if err != nil {
 		return failing{err}
 	}
-	return routermetrics.New(d.AdminURL(), p.httpc)
+	p.providers[env] = prov
+	return prov
+}
+
+func (p *Plane) newProvider(env string) (analysis.Provider, error) {
+	e, ok := p.Config.Env(env)
+	if !ok || e.Rollout == nil {
+		return nil, fmt.Errorf("metrics of %s: no rollout configured", env)
+	}
+	if a := e.Rollout.Analysis; a.Provider == "prometheus" {
+		q := a.Prometheus.Queries
+		return prometheus.New(prometheus.Options{Address: a.Prometheus.Address, Timeout: a.Prometheus.Timeout.D(), Client: p.httpc,
+			Queries: prometheus.Queries{Requests: q.Requests, Errors: q.Errors, Buckets: q.Buckets, Sum: q.Sum, Up: q.Up}})
+	}
+	d, err := p.DataPlane(context.Background(), env)
+	if err != nil {
+		return nil, err
+	}
+	return compose.New(routermetrics.New(d.AdminURL(), p.httpc), process.New(p.instances))
+}
+
+// instances lists the running instances of a version, from the deployment record.
+func (p *Plane) instances(ctx context.Context, service, env, version string) ([]runtime.Instance, error) {
+	dep, err := p.Deployer.Current(ctx, env)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case dep.Version == version:
+		return dep.Instances, nil
+	case dep.Pending != nil && dep.Pending.Version == version:
+		return []runtime.Instance{dep.Pending.Instance}, nil
+	case dep.Warm != nil && dep.Warm.Version == version:
+		return dep.Warm.Instances, nil
+	}
+	return nil, nil
 }
 
 // openIncident opens the incident of a rolled back rollout from its journal event.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -216,14 +217,24 @@ func rolloutSpec(service string, env *config.Environment, hotfix bool) (rollout.
 	if hotfix {
 		profile = "hotfix"
 	}
-	crit := analysis.Criteria{MinRequests: ro.Analysis.MinRequests}
-	for _, mc := range ro.Analysis.Checks {
+	a := ro.Analysis
+	crit := analysis.Criteria{MinRequests: a.MinRequests}
+	judge := analysis.Sequential{Alpha: a.Alpha, MinRequests: a.MinRequests,
+		LowTraffic: analysis.LowTraffic(a.LowTraffic), MaxExtension: a.MaxExtension.D(), LatencyFloor: a.LatencyFloor.D()}
+	for _, mc := range a.Checks {
 		max, err := mc.Threshold()
 		if err != nil {
 			return rollout.Spec{}, fmt.Errorf("rollout check %s: %w", mc.Metric, err)
 		}
-		crit.Checks = append(crit.Checks, analysis.Check{Metric: mc.Metric, Max: max})
+		ch := analysis.Check{Metric: mc.Metric, Max: max, VsStable: mc.MaxVsStable}
+		if math.IsInf(max, 1) {
+			ch.Max, ch.NoMax = 0, true
+		}
+		crit.Checks = append(crit.Checks, ch)
+		if mc.Metric == analysis.ErrorRate && !ch.NoMax {
+			judge.MaxErrorRate = max
+		}
 	}
 	return rollout.Spec{Service: service, Env: env.Name, Profile: profile, Steps: ro.Steps,
-		Bake: ro.Bake.D(), Interval: ro.Interval.D(), Criteria: crit, OnNoData: ro.Analysis.OnNoData}, nil
+		Bake: ro.Bake.D(), Interval: ro.Interval.D(), Criteria: crit, Judge: judge, OnNoData: a.OnNoData}, nil
 }

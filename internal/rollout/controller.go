@@ -130,46 +130,65 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 	if r.StepStarted.IsZero() {
 		return c.beginStep(ctx, r)
 	}
-	cur, err := c.Metrics(r.Service, r.Env).Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	now, err := c.read(ctx, r)
 	if err != nil {
 		return c.noData(ctx, r, err)
 	}
-	r.NoData = 0
-	delta := analysis.Sub(cur, r.Baseline)
-	v := analysis.Judge(r.Criteria, delta)
+	seq, res, err := r.Judge.Observe(r.Seq, analysis.Sub(now.Candidate, r.Prev.Candidate), analysis.Sub(now.Stable, r.Prev.Stable))
+	if err != nil {
+		return c.noData(ctx, r, err)
+	}
+	r.NoData, r.Seq, r.LastSeq, r.Prev = 0, seq, res, now
+	step := analysis.Sub(now.Candidate, r.Baseline.Candidate)
+	v := analysis.Judge(r.Criteria, step, analysis.Sub(now.Stable, r.Baseline.Stable))
 	r.Last = v
 	elapsed := c.now().Sub(r.StepStarted)
-	c.event(ctx, r, "rollout.verdict", fmt.Sprintf("%d%% after %s: %s, %s", r.Weight, elapsed.Round(time.Second), v.Outcome, v.Reason),
-		verdictData(r, v, elapsed))
-	c.printf("  %3d%%  %5s  %-12s %s", r.Weight, elapsed.Round(time.Second), v.Outcome, v.Reason)
-	switch {
-	case v.Outcome == analysis.Fail:
-		r.CandidateErrors += delta.Errors
-		return c.finish(ctx, r, RolledBack, v.Reason)
-	case elapsed < r.Bake:
-		return c.save(ctx, r)
-	case v.Outcome == analysis.Pass:
-		r.CandidateErrors += delta.Errors
-		return c.advance(ctx, r)
-	case elapsed < r.maxBake():
-		return c.save(ctx, r) // too little traffic: the bake extends
-	default:
-		reason := fmt.Sprintf("not enough traffic after %s at %d%% (%s)", elapsed.Round(time.Second), r.Weight, v.Reason)
-		if r.OnNoData == NoDataPause {
-			return c.pause(ctx, r, reason)
-		}
-		return c.finish(ctx, r, RolledBack, reason)
+	// Both judges must pass; either one failing rolls back.
+	both := res
+	if v.Outcome != analysis.Pass && both.Outcome == analysis.Pass {
+		both.Outcome, both.Reason = analysis.Inconclusive, v.Reason
 	}
+	decision, why := r.Judge.Decide(both, elapsed, r.Bake)
+	if v.Outcome == analysis.Fail {
+		decision, why = analysis.Fail, v.Reason
+	}
+	c.event(ctx, r, "rollout.verdict", fmt.Sprintf("%d%% after %s: %s, %s", r.Weight, elapsed.Round(time.Second), decision, why),
+		verdictData(r, v, res, decision, why, elapsed))
+	c.printf("  %3d%%  %5s  %-12s %s | e=%.3g of %.0f", r.Weight, elapsed.Round(time.Second), decision, why, res.EValue, res.Threshold)
+	switch decision {
+	case analysis.Fail:
+		r.CandidateErrors += step.Errors
+		return c.finish(ctx, r, RolledBack, why)
+	case analysis.Pass:
+		r.CandidateErrors += step.Errors
+		return c.advance(ctx, r)
+	}
+	return c.save(ctx, r)
+}
+
+// read queries both versions' cumulative series.
+func (c *Controller) read(ctx context.Context, r *Rollout) (Reads, error) {
+	p := c.Metrics(r.Service, r.Env)
+	cand, err := p.Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	if err != nil {
+		return Reads{}, err
+	}
+	stable, err := p.Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Stable.Version})
+	if err != nil {
+		return Reads{}, err
+	}
+	return Reads{Candidate: cand, Stable: stable}, nil
 }
 
 // beginStep reads the candidate's counters at the start of a step.
 func (c *Controller) beginStep(ctx context.Context, r *Rollout) error {
-	base, err := c.Metrics(r.Service, r.Env).Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	base, err := c.read(ctx, r)
 	if err != nil {
 		return c.noData(ctx, r, err)
 	}
 	r.NoData = 0
-	r.Baseline = base
+	r.Baseline, r.Prev = base, base
+	r.Seq = r.Seq.NewStep()
 	r.StepStarted = c.now()
 	if err := c.save(ctx, r); err != nil {
 		return err
@@ -189,7 +208,7 @@ func (c *Controller) advance(ctx context.Context, r *Rollout) error {
 	}
 	r.Weight = r.Steps[r.Step]
 	r.StepStarted = time.Time{}
-	r.Baseline = analysis.Series{}
+	r.Baseline = Reads{}
 	if err := c.save(ctx, r); err != nil {
 		return err
 	}
@@ -214,7 +233,11 @@ func (c *Controller) finish(ctx context.Context, r *Rollout, p Phase, reason str
 	if err := c.applyWeights(ctx, r); err != nil {
 		return err
 	}
-	data := verdictData(r, r.Last, c.now().Sub(r.StepStarted))
+	decision := analysis.Fail
+	if p == Promoted {
+		decision = analysis.Pass
+	}
+	data := verdictData(r, r.Last, r.LastSeq, decision, reason, c.now().Sub(r.StepStarted))
 	data["reason"] = reason
 	data["stable_version"] = r.Stable.Version
 	data["candidate_errors"] = r.CandidateErrors
@@ -293,21 +316,30 @@ func (c *Controller) event(ctx context.Context, r *Rollout, kind, msg string, da
 		Digest: r.Candidate.Digest, Rollout: r.ID, Message: msg, Data: data})
 }
 
-func verdictData(r *Rollout, v analysis.Verdict, elapsed time.Duration) map[string]any {
+func verdictData(r *Rollout, v analysis.Verdict, seq analysis.SeqResult, decision analysis.Outcome, why string, elapsed time.Duration) map[string]any {
 	checks := make([]map[string]any, 0, len(v.Results))
 	for _, res := range v.Results {
-		checks = append(checks, map[string]any{"metric": res.Metric, "value": res.Value, "threshold": res.Threshold,
-			"samples": res.Samples, "errors": res.Errors, "passed": res.Passed(), "outcome": string(res.Outcome)})
+		c := map[string]any{"metric": res.Metric, "value": res.Value, "threshold": res.Threshold,
+			"samples": res.Samples, "errors": res.Errors, "passed": res.Passed(), "outcome": string(res.Outcome)}
+		if res.StableBound > 0 {
+			c["stable"], c["stable_bound"] = res.Stable, res.StableBound
+		}
+		checks = append(checks, c)
 	}
+	// The sequential judge's evidence is one more check: its e-value against 1/alpha.
+	checks = append(checks, map[string]any{"metric": "sequential", "value": seq.EValue, "threshold": seq.Threshold,
+		"samples": seq.Candidate.Requests, "errors": seq.Candidate.Errors, "passed": seq.Outcome != analysis.Fail,
+		"outcome": string(seq.Outcome), "leading": seq.Leading, "stable_requests": seq.Stable.Requests, "stable_errors": seq.Stable.Errors})
 	verdict := "continue"
-	switch {
-	case v.Outcome == analysis.Fail:
+	switch decision {
+	case analysis.Fail:
 		verdict = "rollback"
-	case v.Outcome == analysis.Pass && elapsed >= r.Bake:
+	case analysis.Pass:
 		verdict = "promote"
 	}
-	return map[string]any{"verdict": verdict, "outcome": string(v.Outcome), "reason": v.Reason, "checks": checks,
-		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests}
+	return map[string]any{"verdict": verdict, "outcome": string(decision), "reason": why, "checks": checks,
+		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests,
+		"sequential": seq}
 }
 
 func validate(s Spec) error {
@@ -326,6 +358,9 @@ func validate(s Spec) error {
 	}
 	if s.Stable.URL == "" || s.Candidate.URL == "" {
 		errs = append(errs, "stable and candidate need URLs")
+	}
+	if err := s.Judge.Validate(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if s.OnNoData != NoDataPause && s.OnNoData != NoDataRollback {
 		errs = append(errs, fmt.Sprintf("on-no-data %q: use pause or rollback", s.OnNoData))

@@ -13,14 +13,20 @@ import (
 	"github.com/slipway/slipway/internal/store"
 )
 
-// scripted answers each read with the next series (cumulative), or an error.
+// scripted answers each read of the candidate (2.0.0) with the next series
+// (cumulative), or an error. The stable serves clean traffic, 1,000 requests a read.
 type scripted struct {
-	reads []analysis.Series
-	errs  []error
-	i     int
+	reads  []analysis.Series
+	errs   []error
+	i      int
+	stable float64
 }
 
 func (s *scripted) Query(ctx context.Context, q analysis.Query) (analysis.Series, error) {
+	if q.Version != "2.0.0" {
+		s.stable += 1000
+		return analysis.Series{Version: q.Version, Requests: s.stable}, nil
+	}
 	i := s.i
 	if i >= len(s.reads) {
 		i = len(s.reads) - 1
@@ -71,7 +77,8 @@ func spec() Spec {
 	return Spec{Service: "api", Env: "prod", Profile: "standard",
 		Stable: Release{Version: "1.0.0", URL: "http://s"}, Candidate: Release{Version: "2.0.0", URL: "http://c"},
 		Steps: []int{10, 50, 100}, Bake: 10 * time.Second, Interval: 5 * time.Second, OnNoData: NoDataRollback,
-		Criteria: analysis.Criteria{MinRequests: 100, Checks: []analysis.Check{{Metric: analysis.ErrorRate, Max: 0.01}}}}
+		Criteria: analysis.Criteria{MinRequests: 100, Checks: []analysis.Check{{Metric: analysis.ErrorRate, Max: 0.01}}},
+		Judge:    analysis.Sequential{MinRequests: 100, LowTraffic: analysis.LowTrafficWait}}
 }
 
 // start reserves an id and starts a rollout, failing the test on error.
@@ -179,20 +186,33 @@ func TestProviderOutageNeverPromotes(t *testing.T) {
 	}
 }
 
-func TestThinTrafficExtendsBakeThenActs(t *testing.T) {
-	p := &scripted{reads: []analysis.Series{{Requests: 0}, {Requests: 10}}}
-	c, _, clk, _ := setup(t, p)
-	s := spec()
-	s.OnNoData = NoDataPause
-	r, _ := start(t, c, s)
-	tick(t, c, clk, r, time.Second)    // baseline
-	tick(t, c, clk, r, 15*time.Second) // past the bake, inconclusive: extended
-	if r.Phase != Progressing || r.Weight != 10 {
-		t.Fatalf("phase %s weight %d, want still progressing at 10", r.Phase, r.Weight)
+func TestThinTrafficFollowsTheLowTrafficRule(t *testing.T) {
+	tests := []struct {
+		rule             analysis.LowTraffic
+		afterBake, later Phase
+	}{
+		{analysis.LowTrafficWait, Progressing, Progressing},
+		{analysis.LowTrafficExtend, Progressing, RolledBack},
+		{analysis.LowTrafficFail, RolledBack, RolledBack},
 	}
-	tick(t, c, clk, r, 20*time.Second) // past 3x bake
-	if r.Phase != Paused {
-		t.Fatalf("phase %s, want paused", r.Phase)
+	for _, tt := range tests {
+		p := &scripted{reads: []analysis.Series{{Requests: 0}, {Requests: 10}}}
+		c, w, clk, _ := setup(t, p)
+		s := spec()
+		s.Judge.LowTraffic, s.Judge.MaxExtension = tt.rule, 20*time.Second
+		r, _ := start(t, c, s)
+		tick(t, c, clk, r, time.Second)    // baseline
+		tick(t, c, clk, r, 15*time.Second) // past the bake with 10 of 100 requests
+		if r.Phase != tt.afterBake {
+			t.Errorf("%s: after the bake phase %s, want %s (%s)", tt.rule, r.Phase, tt.afterBake, r.Reason)
+		}
+		tick(t, c, clk, r, 20*time.Second) // past the extension
+		if r.Phase != tt.later {
+			t.Errorf("%s: after the extension phase %s, want %s", tt.rule, r.Phase, tt.later)
+		}
+		if r.Phase == Promoted || w.applied[len(w.applied)-1] == 100 {
+			t.Errorf("%s: thin traffic promoted the candidate", tt.rule)
+		}
 	}
 }
 

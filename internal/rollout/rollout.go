@@ -46,8 +46,16 @@ type Spec struct {
 	Bake     time.Duration
 	Interval time.Duration
 	Criteria analysis.Criteria
+	// Judge is the sequential judge of candidate against stable.
+	Judge analysis.Sequential
 	// OnNoData is NoDataPause or NoDataRollback.
 	OnNoData string
+}
+
+// Reads are cumulative reads of both versions at one moment.
+type Reads struct {
+	Candidate analysis.Series `json:"candidate"`
+	Stable    analysis.Series `json:"stable"`
 }
 
 // Rollout is the persisted state of one rollout.
@@ -59,8 +67,14 @@ type Rollout struct {
 	Step   int `json:"step"`
 	Weight int `json:"weight"`
 	// StepStarted is zero until the step's baseline has been read.
-	StepStarted time.Time       `json:"step_started"`
-	Baseline    analysis.Series `json:"baseline"`
+	StepStarted time.Time `json:"step_started"`
+	// Baseline is the read at the step's start; Prev the read of the last pass.
+	Baseline Reads `json:"baseline"`
+	Prev     Reads `json:"prev"`
+	// Seq is the sequential judge's evidence, kept across steps and restarts.
+	Seq analysis.SeqState `json:"seq"`
+	// LastSeq is the sequential judge's newest result.
+	LastSeq analysis.SeqResult `json:"last_seq"`
 	// NoData counts consecutive reads that failed.
 	NoData int `json:"no_data"`
 	// Last is the newest verdict.
@@ -71,6 +85,3 @@ type Rollout struct {
 	StartedAt       time.Time `json:"started_at"`
 	FinishedAt      time.Time `json:"finished_at,omitempty"`
 }
-
-// maxBake is how long a step may wait for enough traffic before OnNoData applies.
-func (r *Rollout) maxBake() time.Duration { return 3 * r.Bake }

@@ -131,7 +131,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		return false, fmt.Errorf("temp dir: %w", err)
 	}
 	defer func() {
-		if o.keep || err != nil {
+		if o.keep || (err != nil && ctx.Err() == nil) {
 			fmt.Fprintf(os.Stderr, "router bench: logs kept in %s\n", dir)
 			return
 		}

@@ -43,7 +43,7 @@ func (ps *procs) start(name string, env []string, path string, args ...string) (
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: deathSignal(name)}
 	// An *os.File pipe rather than StdoutPipe: Wait does not close it under a reader.
 	out, w, err := os.Pipe()
 	if err != nil {
@@ -70,6 +70,15 @@ func (ps *procs) start(name string, env []string, path string, args ...string) (
 		close(p.done)
 	}()
 	return p, r, nil
+}
+
+// deathSignal is what a process gets when the benchmark dies without stopping it:
+// SIGKILL, except for nginx, whose master must live long enough to stop its workers.
+func deathSignal(name string) syscall.Signal {
+	if name == "nginx" {
+		return syscall.SIGTERM
+	}
+	return syscall.SIGKILL
 }
 
 // stop ends p's process group: SIGTERM, then SIGKILL after grace.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -101,6 +102,7 @@ func (w *wrk) run(ctx context.Context, label string, run wrkRun) (wrkResult, err
 	if run.Count {
 		cmd.Env[len(cmd.Env)-1] = "SLIPWAY_WRK_COUNT=1"
 	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the benchmark
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

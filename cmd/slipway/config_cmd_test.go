@@ -44,7 +44,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	wantLines := []string{
 		"slipway.yaml:9:14: environments[0].rollout.steps: steps must increase and end at 100 (got [5 25 50])",
-		`slipway.yaml:10:28: environments[0].rollout.analysis.provider: unknown metrics provider "datadog": valid providers are router`,
+		`slipway.yaml:10:28: environments[0].rollout.analysis.provider: unknown metrics provider "datadog": valid providers are router, prometheus`,
 	}
 	if got := strings.Split(strings.TrimSpace(stderr), "\n"); strings.Join(got, "\n") != strings.Join(wantLines, "\n") {
 		t.Errorf("config validate (bad) stderr =\n%s\nwant\n%s", stderr, strings.Join(wantLines, "\n"))

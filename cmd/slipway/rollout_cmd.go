@@ -136,10 +136,35 @@ func printRollout(cmd *cobra.Command, r *rollout.Rollout) {
 	}
 	fmt.Fprintf(out, "verdict:  %s: %s\n", r.Last.Outcome, r.Last.Reason)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  CHECK\tVALUE\tTHRESHOLD\tREQUESTS\tERRORS\tRESULT")
+	fmt.Fprintln(tw, "  CHECK\tVALUE\tMAX\tVS STABLE\tREQUESTS\tERRORS\tRESULT")
 	for _, res := range r.Last.Results {
-		fmt.Fprintf(tw, "  %s\t%.4g\t%.4g\t%.0f\t%.0f\t%s\n", res.Metric, res.Value, res.Threshold, res.Samples, res.Errors, res.Outcome)
+		max, vs := fmt.Sprintf("%.4g", res.Threshold), "-"
+		for _, c := range r.Criteria.Checks {
+			if c.Metric == res.Metric && c.NoMax {
+				max = "-"
+			}
+		}
+		if res.StableBound > 0 {
+			vs = fmt.Sprintf("%.4g (stable %.4g)", res.StableBound, res.Stable)
+		}
+		fmt.Fprintf(tw, "  %s\t%.4g\t%s\t%s\t%.0f\t%.0f\t%s\n", res.Metric, res.Value, max, vs, res.Samples, res.Errors, res.Outcome)
 	}
 	tw.Flush()
+	q := r.LastSeq
+	fmt.Fprintf(out, "sequential: %s, e-value %.4g against %.4g (alpha %g) after %d observations; leading: %s\n",
+		orDash(string(q.Outcome)), q.EValue, q.Threshold, q.Alpha, q.Observations, orDash(q.Leading))
+	fmt.Fprintf(out, "            candidate %.0f requests, %.0f errors; stable %.0f requests, %.0f errors\n",
+		q.Candidate.Requests, q.Candidate.Errors, q.Stable.Requests, q.Stable.Errors)
+	for _, st := range q.Streams {
+		fmt.Fprintf(out, "            %-10s e-value %.4g (weight %.2f), ratio %.3g, candidate %.0f vs stable %.0f\n",
+			st.Name, st.EValue, st.Weight, st.Ratio, st.Candidate, st.Stable)
+	}
 	fmt.Fprintf(out, "evidence: minimum %d requests per step; the candidate served %.0f errors in finished steps\n", r.Criteria.MinRequests, r.CandidateErrors)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -66,6 +66,7 @@ environments:
       analysis:
         min-requests: 20
         on-no-data: rollback
+        max-extension: 5s
         checks: [{metric: error-rate, max: "5%"}]
 `
 
@@ -102,22 +103,10 @@ func crashChild(mode string) error {
 	return err
 }
 
-type users struct {
-	mu                sync.Mutex
-	dropped, appFails int
-	byVersion         map[string]int
-}
-
-// TestKillControlPlaneAnywhere kills -9 the control plane at random points of six
-// rollouts (good and bad candidates alternating), restarts it, and checks that each
-// rollout ends as analysis says, that the router, the deployment and the rollout
-// agree, and that users never lose a request to the crashes.
-func TestKillControlPlaneAnywhere(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds binaries and kills processes for about a minute")
-	}
-	// Orphaned instances (a kill between their start and their record) come back to us.
-	syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0)
+// newTestPlane opens a control plane for the test service with a real router
+// process, and returns a function that builds artifacts of the service.
+func newTestPlane(t *testing.T) (*Plane, DataPlane, func(version string) artifact.Artifact, string) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "state")
@@ -129,7 +118,7 @@ func TestKillControlPlaneAnywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
 	t.Cleanup(killChildren)
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(src, 0o755)
@@ -151,10 +140,31 @@ func TestKillControlPlaneAnywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dp.Stop()
+	t.Cleanup(dp.Stop)
 	if err := p.Register(ctx, dp); err != nil {
 		t.Fatal(err)
 	}
+	return p, dp, build, data
+}
+
+type users struct {
+	mu                sync.Mutex
+	dropped, appFails int
+	byVersion         map[string]int
+}
+
+// TestKillControlPlaneAnywhere kills -9 the control plane at random points of six
+// rollouts (good and bad candidates alternating), restarts it, and checks that each
+// rollout ends as analysis says, that the router, the deployment and the rollout
+// agree, and that users never lose a request to the crashes.
+func TestKillControlPlaneAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and kills processes for about a minute")
+	}
+	// Orphaned instances (a kill between their start and their record) come back to us.
+	syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0)
+	ctx := context.Background()
+	p, dp, build, data := newTestPlane(t)
 	stable := build("1.0.0")
 	if _, err := p.Deployer.Deploy(ctx, "prod", deploy.Artifact{Service: "svc", Version: "1.0.0", Digest: stable.Digest}, deploy.Options{}); err != nil {
 		t.Fatal(err)

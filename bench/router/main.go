@@ -158,15 +158,15 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		return false, err
 	}
 	routerEnv, _ := parseEnv(o.routerEnv) // validated
-	routerURL, admin, err := startRouter(ctx, ps, slipway, dir, routerEnv)
+	routerURL, admin, routerProc, err := startRouter(ctx, ps, slipway, dir, routerEnv)
 	if err != nil {
 		return false, err
 	}
-	nginxURL, err := startNginx(ctx, ps, nginxPath, dir, a)
+	nginxURL, nginxProc, err := startNginx(ctx, ps, nginxPath, dir, a)
 	if err != nil {
 		return false, err
 	}
-	bareURL, err := startBareProxy(ctx, ps, filepath.Join(dir, "bareproxy"), a)
+	bareURL, bareProc, err := startBareProxy(ctx, ps, filepath.Join(dir, "bareproxy"), a)
 	if err != nil {
 		return false, err
 	}
@@ -192,7 +192,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	ov := overheadRun{rounds: o.rounds, throughput: o.throughput, latency: o.latencyDur, conns: o.maxConns}
 	fmt.Printf("\noverhead: max throughput wrk -t2 -c%d -d%s; latency at a fixed load wrk -t1 -c%d, one request per connection every %d ms; %d round(s)\n",
 		ov.conns, ov.throughput, latencyConns, latencyDelayMS, ov.rounds)
-	ms, err := runOverhead(ctx, w, []target{{"direct", a}, {"nginx", nginxURL}, {"go-rp", bareURL}, {"router", routerURL}}, ov,
+	ms, err := runOverhead(ctx, w, []target{
+		{name: "direct", url: a}, {name: "nginx", url: nginxURL, proc: nginxProc},
+		{name: "go-rp", url: bareURL, proc: bareProc}, {name: "router", url: routerURL, proc: routerProc},
+	}, ov,
 		func(line string) { fmt.Println("  " + line) })
 	if err != nil {
 		return false, err

@@ -11,6 +11,7 @@ import (
 type target struct {
 	name string
 	url  string // base URL
+	proc *proc  // the proxy's process (group), whose CPU time is counted; nil for direct
 }
 
 // overheadRun configures the overhead measurement.
@@ -33,6 +34,7 @@ const (
 type measurement struct {
 	target
 	rps, fixedRPS                      []float64 // achieved rates: max throughput, fixed load
+	cpuPerReq                          []float64 // proxy CPU (user+system) per request at max throughput, us
 	thrP50, thrP99, fixedP50, fixedP99 []int64   // latency percentiles, us
 	errors                             int64     // non-2xx and socket errors over every run
 }
@@ -55,9 +57,20 @@ func runOverhead(ctx context.Context, w *wrk, targets []target, o overheadRun, p
 			i := (k + round - 1) % len(targets)
 			t, m := targets[i], &ms[i]
 			label := fmt.Sprintf("%s-max-%d", t.name, round)
+			cpu0, err := t.cpu()
+			if err != nil {
+				return nil, err
+			}
 			thr, err := w.run(ctx, label, wrkRun{Threads: 2, Conns: o.conns, Duration: o.throughput, URL: t.url + benchPath})
 			if err != nil {
 				return nil, err
+			}
+			cpu1, err := t.cpu()
+			if err != nil {
+				return nil, err
+			}
+			if t.proc != nil {
+				m.cpuPerReq = append(m.cpuPerReq, float64((cpu1-cpu0).Microseconds())/float64(thr.Requests))
 			}
 			label = fmt.Sprintf("%s-fixed-%d", t.name, round)
 			fix, err := w.run(ctx, label, wrkRun{Threads: 1, Conns: latencyConns, Duration: o.latency,
@@ -77,6 +90,14 @@ func runOverhead(ctx context.Context, w *wrk, targets []target, o overheadRun, p
 		}
 	}
 	return ms, nil
+}
+
+// cpu is the CPU time the target's proxy has used so far; zero for direct.
+func (t target) cpu() (time.Duration, error) {
+	if t.proc == nil {
+		return 0, nil
+	}
+	return groupCPU(t.proc.cmd.Process.Pid)
 }
 
 // pairedRatio is the median over rounds of a[i]/b[i].

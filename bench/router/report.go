@@ -36,17 +36,24 @@ func printSwitch(rep switchReport) {
 // the router's added p50 at the fixed load (us) and its throughput relative to nginx.
 func printOverhead(ms []measurement) (addedP50 int64, vsNginx float64) {
 	by := make(map[string]measurement, len(ms))
-	fmt.Printf("\n  medians   %10s %8s %8s   %11s %8s %8s %7s\n", "max req/s", "p50 us", "p99 us", "fixed req/s", "p50 us", "p99 us", "errors")
+	fmt.Printf("\n  medians   %10s %8s %8s %11s   %11s %8s %8s %7s\n",
+		"max req/s", "p50 us", "p99 us", "cpu us/req", "fixed req/s", "p50 us", "p99 us", "errors")
 	for _, m := range ms {
 		by[m.name] = m
-		fmt.Printf("  %-9s %10.0f %8d %8d   %11.0f %8d %8d %7d\n", m.name, median(m.rps), median(m.thrP50), median(m.thrP99),
-			median(m.fixedRPS), median(m.fixedP50), median(m.fixedP99), m.errors)
+		cpu := "-"
+		if len(m.cpuPerReq) > 0 {
+			cpu = fmt.Sprintf("%.1f", median(m.cpuPerReq))
+		}
+		fmt.Printf("  %-9s %10.0f %8d %8d %11s   %11.0f %8d %8d %7d\n", m.name, median(m.rps), median(m.thrP50), median(m.thrP99),
+			cpu, median(m.fixedRPS), median(m.fixedP50), median(m.fixedP99), m.errors)
 	}
+	fmt.Printf("  (cpu us/req: user+system CPU of the proxy process, all its workers, per request at max throughput)\n")
 	direct, nginx, bare, rt := by["direct"], by["nginx"], by["go-rp"], by["router"]
 	vsNginx = pairedRatio(rt.rps, nginx.rps)
 	addedP50 = pairedDiff(rt.fixedP50, direct.fixedP50)
 	fmt.Printf("\n  round by round, medians of the ratios and differences:\n")
 	fmt.Printf("  router_rps/nginx_rps    = %.2f (goal >= 0.70: %s)\n", vsNginx, met(vsNginx >= 0.7))
+	fmt.Printf("  router_cpu/nginx_cpu    = %.2f CPU per request\n", pairedRatio(rt.cpuPerReq, nginx.cpuPerReq))
 	fmt.Printf("  router_rps/direct_rps   = %.2f   nginx_rps/direct_rps = %.2f\n",
 		pairedRatio(rt.rps, direct.rps), pairedRatio(nginx.rps, direct.rps))
 	fmt.Printf("  router_p50 - direct_p50 = %d us at the fixed load (goal < 100: %s), %d us at max throughput\n",
@@ -55,8 +62,8 @@ func printOverhead(ms []measurement) (addedP50 int64, vsNginx float64) {
 		pairedDiff(nginx.fixedP50, direct.fixedP50), pairedDiff(nginx.thrP50, direct.thrP50))
 	if len(bare.rps) > 0 {
 		fmt.Printf("  go-rp (httputil.ReverseProxy alone): go-rp_rps/nginx_rps = %.2f, router_rps/go-rp_rps = %.2f,\n"+
-			"      go-rp_p50 - direct_p50 = %d us and router_p50 - go-rp_p50 = %d us at the fixed load\n",
-			pairedRatio(bare.rps, nginx.rps), pairedRatio(rt.rps, bare.rps),
+			"      router_cpu/go-rp_cpu = %.2f, go-rp_p50 - direct_p50 = %d us and router_p50 - go-rp_p50 = %d us at the fixed load\n",
+			pairedRatio(bare.rps, nginx.rps), pairedRatio(rt.rps, bare.rps), pairedRatio(rt.cpuPerReq, bare.cpuPerReq),
 			pairedDiff(bare.fixedP50, direct.fixedP50), pairedDiff(rt.fixedP50, bare.fixedP50))
 	}
 	return addedP50, vsNginx

@@ -34,6 +34,9 @@ type Criteria struct {
 	Checks []Check `json:"checks"`
 	// MinRequests is the candidate traffic a step needs before it can pass.
 	MinRequests int `json:"min_requests"`
+	// LatencyFloor (seconds) is the smallest latency a bound relative to stable is
+	// taken from: twice a 2ms p95 is not a regression users feel. Default 25ms.
+	LatencyFloor float64 `json:"latency_floor,omitempty"`
 }
 
 // Outcome is what the evidence says about the candidate so far.
@@ -107,7 +110,7 @@ func Judge(c Criteria, candidate, stable Series) Verdict {
 		}
 		if ch.VsStable > 0 && r.Outcome != Fail {
 			r.Stable, _ = value(ch.Metric, stable)
-			r.StableBound = ch.VsStable * relativeFloor(ch.Metric, r.Stable, candidate)
+			r.StableBound = ch.VsStable * c.relativeFloor(ch.Metric, r.Stable, candidate)
 			switch {
 			case !enough || !stableEnough:
 				r.Outcome = Inconclusive
@@ -173,11 +176,17 @@ func value(metric string, s Series) (v float64, known bool) {
 	return 0, false
 }
 
-// relativeFloor keeps a bound relative to stable from collapsing to zero when stable
-// saw nothing: an error rate is floored at one error among the candidate's requests,
-// a count at one, so a single event never breaks a relative bound.
-func relativeFloor(metric string, v float64, candidate Series) float64 {
+// relativeFloor keeps a bound relative to stable from collapsing when stable saw
+// little: an error rate is floored at one error among the candidate's requests, a
+// count at one, a latency at LatencyFloor - so noise never breaks a relative bound.
+func (c Criteria) relativeFloor(metric string, v float64, candidate Series) float64 {
 	switch metric {
+	case LatencyP95, LatencyP99:
+		floor := c.LatencyFloor
+		if floor <= 0 {
+			floor = DefaultLatencyFloor.Seconds()
+		}
+		return math.Max(v, floor)
 	case ErrorRate:
 		if candidate.Requests > 0 {
 			return math.Max(v, 1/candidate.Requests)

@@ -131,8 +131,9 @@ type Analysis struct {
 	// Alpha is the sequential judge's false-alarm bound: the chance that a candidate
 	// no worse than the stable is ever rolled back. Default 0.01.
 	Alpha float64 `yaml:"alpha" json:"alpha,omitempty"`
-	// LatencyFloor is the smallest latency the sequential judge compares: slower
-	// only below it is not a regression users feel. Default 25ms.
+	// LatencyFloor is the smallest latency compared with the stable version (by the
+	// sequential judge and by max-vs-stable latency checks): slower only below it is
+	// not a regression users feel. Default 25ms.
 	LatencyFloor Duration `yaml:"latency-floor" json:"latency-floor,omitempty"`
 	// Checks are the conditions the candidate must hold.
 	Checks []MetricCheck `yaml:"checks" json:"checks"`

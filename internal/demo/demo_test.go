@@ -61,7 +61,7 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 	last := lines[len(lines)-1]
 	want := "story: v1.11.3 -> v1.12.0 rolled back -> v1.12.1 promoted | incident INC-1 | post-mortem " + filepath.Join(data, "postmortems", "INC-1.md")
 	if last != want {
-		t.Fatalf("last line = %q, want %q", last, want)
+		t.Fatalf("last line = %q, want %q; prod stages: %+v", last, want, prodStages(s))
 	}
 
 	var versions []string
@@ -155,10 +155,22 @@ func TestStoryWithoutLegacyContractsPromotes(t *testing.T) {
 	s, _, out := runStory(t, 0)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if last := lines[len(lines)-1]; last != "story: v1.11.3 -> v1.12.0 promoted | no incident" {
-		t.Fatalf("last line = %q, want the promotion of v1.12.0", last)
+		t.Fatalf("last line = %q, want the promotion of v1.12.0; prod stages: %+v", last, prodStages(s))
 	}
 	if len(s.Deliveries) != 2 || s.Deliveries[1].Outcome() != deploy.Promoted || s.Incident != "" {
 		t.Errorf("deliveries %d, last outcome %s, incident %q; want 1.12.0 promoted without incident",
 			len(s.Deliveries), s.Deliveries[len(s.Deliveries)-1].Outcome(), s.Incident)
 	}
+}
+
+// prodStages tells how each release fared in its last environment, for failure messages.
+func prodStages(s *Summary) []string {
+	var out []string
+	for _, d := range s.Deliveries {
+		if n := len(d.Stages); n > 0 {
+			st := d.Stages[n-1]
+			out = append(out, d.Release.Version+" "+string(st.Outcome)+": "+st.Reason)
+		}
+	}
+	return out
 }

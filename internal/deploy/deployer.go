@@ -218,7 +218,7 @@ func rolloutSpec(service string, env *config.Environment, hotfix bool) (rollout.
 		profile = "hotfix"
 	}
 	a := ro.Analysis
-	crit := analysis.Criteria{MinRequests: a.MinRequests}
+	crit := analysis.Criteria{MinRequests: a.MinRequests, LatencyFloor: a.LatencyFloor.D().Seconds()}
 	judge := analysis.Sequential{Alpha: a.Alpha, MinRequests: a.MinRequests,
 		LowTraffic: analysis.LowTraffic(a.LowTraffic), MaxExtension: a.MaxExtension.D(), LatencyFloor: a.LatencyFloor.D()}
 	for _, mc := range a.Checks {

@@ -16,5 +16,8 @@ test:
 build:
 	$(GO) build -o bin/slipway ./cmd/slipway
 
+## bench: detection vs Flagger, router load and overhead (needs wrk and nginx), micro-benchmarks
 bench:
+	$(GO) run ./bench/detection -quick
+	bash bench/router/run.sh -quick
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/router/ ./internal/analysis/...

@@ -196,30 +196,10 @@ func (p *Plane) instances(ctx context.Context, service, env, version string) ([]
 	return nil, nil
 }
 
-// openIncident opens the incident of a rolled back rollout from its journal event.
+// openIncident opens the incident of a rolled back rollout.
 func (p *Plane) openIncident(ctx context.Context, r *rollout.Rollout) error {
-	_, err := OpenIncident(ctx, p.Store, p.Incidents, r.ID)
+	_, err := p.Incidents.OpenForRollout(ctx, r.ID)
 	return err
-}
-
-// OpenIncident opens (or returns) the incident of a rolled back rollout.
-func OpenIncident(ctx context.Context, st *store.Store, m *incident.Manager, rolloutID string) (incident.Incident, error) {
-	evs, err := st.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
-	if err != nil {
-		return incident.Incident{}, err
-	}
-	if len(evs) == 0 {
-		return incident.Incident{}, fmt.Errorf("rollout %s rolled back but left no rollout.rolledback event", rolloutID)
-	}
-	rb, err := incident.RollbackFromEvent(evs[len(evs)-1])
-	if err != nil {
-		return incident.Incident{}, err
-	}
-	inc, err := m.OpenFromRollback(ctx, rb)
-	if err != nil {
-		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
-	}
-	return inc, nil
 }
 
 func storedConfig(ctx context.Context, st *store.Store) (*config.Config, error) {

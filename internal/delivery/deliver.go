@@ -94,31 +94,11 @@ func (e *Engine) deployTo(ctx context.Context, d *Delivery, i int) error {
 	}
 	d.Stages = append(d.Stages, st)
 	if res.Outcome == deploy.RolledBack {
-		inc, err := e.openIncident(ctx, res.Rollout.ID)
+		inc, err := e.Incidents.OpenForRollout(ctx, res.Rollout.ID)
 		if err != nil {
 			return err
 		}
 		d.Incident = &inc
 	}
 	return nil
-}
-
-// openIncident opens the incident for a rolled back rollout from its journal event.
-func (e *Engine) openIncident(ctx context.Context, rolloutID string) (incident.Incident, error) {
-	evs, err := e.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
-	if err != nil {
-		return incident.Incident{}, err
-	}
-	if len(evs) == 0 {
-		return incident.Incident{}, fmt.Errorf("rollout %s rolled back but left no rollout.rolledback event", rolloutID)
-	}
-	rb, err := incident.RollbackFromEvent(evs[len(evs)-1])
-	if err != nil {
-		return incident.Incident{}, err
-	}
-	inc, err := e.Incidents.OpenFromRollback(ctx, rb)
-	if err != nil {
-		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
-	}
-	return inc, nil
 }

@@ -21,7 +21,6 @@ import (
 // journal is the part of the store the engine needs.
 type journal interface {
 	Append(ctx context.Context, e store.Event) (store.Event, error)
-	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
 	Put(ctx context.Context, kind, id string, v any) error
 	Get(ctx context.Context, kind, id string, v any) error
 }
@@ -31,9 +30,9 @@ type builder interface {
 	Build(ctx context.Context, in artifact.BuildInput) (artifact.Artifact, error)
 }
 
-// incidents opens an incident for a rollback.
+// incidents opens the incident of a rolled back rollout.
 type incidents interface {
-	OpenFromRollback(ctx context.Context, rb incident.Rollback) (incident.Incident, error)
+	OpenForRollout(ctx context.Context, rolloutID string) (incident.Incident, error)
 }
 
 // Engine runs one service's delivery.

@@ -116,7 +116,7 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 	if _, err := e.Release(ctx, "main"); !errors.Is(err, ErrNothingToRelease) {
 		t.Errorf("release of a chore = %v, want ErrNothingToRelease", err)
 	}
-	evs, _ := e.Store.Events(ctx, store.Filter{Kinds: []string{"release.created"}})
+	evs, _ := e.Store.(*store.Store).Events(ctx, store.Filter{Kinds: []string{"release.created"}})
 	if len(evs) != 3 {
 		t.Errorf("%d release.created events, want 3", len(evs))
 	}

@@ -238,3 +238,24 @@ func (m *Manager) Resolve(ctx context.Context, id, note string) (Incident, error
 	}
 	return inc, nil
 }
+
+// OpenForRollout opens (or returns) the incident of a rolled back rollout, from the
+// rollout.rolledback event the rollout controller wrote to the journal.
+func (m *Manager) OpenForRollout(ctx context.Context, rolloutID string) (Incident, error) {
+	evs, err := m.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
+	if err != nil {
+		return Incident{}, err
+	}
+	if len(evs) == 0 {
+		return Incident{}, fmt.Errorf("open incident for rollout %s: no rollout.rolledback event in the journal", rolloutID)
+	}
+	rb, err := RollbackFromEvent(evs[len(evs)-1])
+	if err != nil {
+		return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
+	}
+	inc, err := m.OpenFromRollback(ctx, rb)
+	if err != nil {
+		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
+	}
+	return inc, nil
+}

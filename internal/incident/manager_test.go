@@ -390,3 +390,25 @@ func TestRollbackFromEvent(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenForRollout(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	rolledBack := storyRollout(t, s)
+	now := at(10, 8, 0)
+	m := storyManager(t, s, nil, &now)
+	inc, err := m.OpenForRollout(ctx, rolledBack.Rollout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.AffectedVersion != "1.12.0" || inc.StableVersion != "1.11.3" || inc.Rollout != "ro-3" || len(inc.Metrics) != 2 {
+		t.Errorf("incident = %+v, want 1.12.0 over 1.11.3 from ro-3 with the two failed checks", inc)
+	}
+	again, err := m.OpenForRollout(ctx, rolledBack.Rollout)
+	if err != nil || again.ID != inc.ID {
+		t.Errorf("second open = %s (%v), want the same %s", again.ID, err, inc.ID)
+	}
+	if _, err := m.OpenForRollout(ctx, "ro-404"); err == nil {
+		t.Errorf("open for a rollout without a rollback succeeded")
+	}
+}

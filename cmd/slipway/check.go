@@ -82,18 +82,18 @@ func checkAPI(cmd *cobra.Command, repoDir, base, path, failOn string) error {
 		return fmt.Errorf("check api: read %s: %w", path, err)
 	}
 	var inRepo string
-	r, err := vcs.Open(ctx, repoDir)
-	switch {
-	case err != nil && os.Getenv("SLIPWAY_REPO") != "" && !filepath.IsAbs(path):
-		// A pipeline step runs in an exported tree of a commit; the history is in
-		// the repository Slipway names.
-		if r, err = vcs.Open(ctx, os.Getenv("SLIPWAY_REPO")); err != nil {
+	var r *vcs.Repo
+	if env := os.Getenv("SLIPWAY_REPO"); env != "" && !cmd.Flags().Changed("repo") && !filepath.IsAbs(path) {
+		// A pipeline step runs in an exported tree of a commit; its history is in the
+		// repository Slipway names (the tree may sit inside some other repository).
+		if r, err = vcs.Open(ctx, env); err != nil {
 			return fmt.Errorf("check api: SLIPWAY_REPO: %w", err)
 		}
 		inRepo = filepath.ToSlash(filepath.Clean(path))
-	case err != nil:
-		return fmt.Errorf("check api: %w", err)
-	default:
+	} else {
+		if r, err = vcs.Open(ctx, repoDir); err != nil {
+			return fmt.Errorf("check api: %w", err)
+		}
 		if inRepo, err = repoPath(r.Dir, file); err != nil {
 			return fmt.Errorf("check api: %w", err)
 		}

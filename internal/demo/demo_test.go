@@ -33,7 +33,16 @@ func runStory(t *testing.T, legacyShare float64) (*Summary, string, string) {
 	if testing.Short() {
 		t.Skip("the story runs for about two minutes")
 	}
-	data := t.TempDir()
+	// Like `slipway demo` run in a clone of Slipway: the state directory is an
+	// ignored directory inside another git repository.
+	outer := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", outer).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(outer, ".gitignore"), []byte(".slipway/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(outer, ".slipway")
 	var out bytes.Buffer
 	s, err := Run(context.Background(), Options{Data: data, Example: "../../examples/contract-api",
 		Slipway: slipwayBinary(t), LegacyShare: legacyShare, Rate: 250, Out: &out})

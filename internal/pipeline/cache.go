@@ -62,13 +62,19 @@ func stepKey(command string, env []string, files []string, dir string) (string, 
 }
 
 // listFiles returns the candidate input files of dir, slash-separated and sorted:
-// in a git work tree the tracked and untracked-but-not-ignored files (so build
-// outputs listed in .gitignore do not disturb the cache), otherwise every regular
-// file; never anything under .git or the skipped directories.
+// when dir is the top of a git work tree, the tracked and untracked-but-not-ignored
+// files (so build outputs listed in .gitignore do not disturb the cache), otherwise
+// every regular file - a tree exported inside another repository's ignored directory
+// must not borrow that repository's idea of its files; never anything under .git or
+// the skipped directories.
 func listFiles(ctx context.Context, dir string, skip []string) ([]string, error) {
 	var files []string
-	cmd := exec.CommandContext(ctx, "git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
-	out, gitErr := cmd.Output()
+	var out []byte
+	gitErr := errNotTopLevel
+	if isWorkTreeTop(ctx, dir) {
+		cmd := exec.CommandContext(ctx, "git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+		out, gitErr = cmd.Output()
+	}
 	if gitErr == nil {
 		for f := range strings.SplitSeq(string(out), "\x00") {
 			if f == "" {
@@ -261,4 +267,21 @@ func writeFile(name string, write func(io.Writer) error) error {
 		os.Remove(dst.Name())
 	}
 	return err
+}
+
+var errNotTopLevel = errors.New("not the top of a git work tree")
+
+// isWorkTreeTop reports whether dir is the top-level directory of a git work tree.
+func isWorkTreeTop(ctx context.Context, dir string) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return false
+	}
+	top, err1 := filepath.EvalSymlinks(strings.TrimSpace(string(out)))
+	abs, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	abs, err2 = filepath.EvalSymlinks(abs)
+	return err2 == nil && top == abs
 }

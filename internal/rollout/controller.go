@@ -19,6 +19,7 @@ type records interface {
 	Get(ctx context.Context, kind, id string, v any) error
 	Delete(ctx context.Context, kind, id string) error
 	Append(ctx context.Context, e store.Event) (store.Event, error)
+	Events(ctx context.Context, f store.Filter) ([]store.Event, error)
 	NextSeq(ctx context.Context, name string) (int64, error)
 }
 
@@ -124,7 +125,10 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 	if err := c.applyWeights(ctx, r); err != nil {
 		return err
 	}
-	if r.Phase.Terminal() || r.Phase == Paused {
+	if r.Phase.Terminal() {
+		return c.recordFinish(ctx, r)
+	}
+	if r.Phase == Paused {
 		return nil
 	}
 	if r.StepStarted.IsZero() {
@@ -233,25 +237,53 @@ func (c *Controller) finish(ctx context.Context, r *Rollout, p Phase, reason str
 	if err := c.applyWeights(ctx, r); err != nil {
 		return err
 	}
+	return c.recordFinish(ctx, r)
+}
+
+// finishKind is the journal event that records how a rollout ended.
+func finishKind(p Phase) string {
+	switch p {
+	case RolledBack:
+		return "rollout.rolledback"
+	case Promoted:
+		return "rollout.promoted"
+	}
+	return "rollout." + string(p)
+}
+
+// recordFinish writes the event that says how the rollout ended, unless the journal
+// has it already: a control plane killed between saving the end and writing the
+// event writes it when it resumes, so the incident and the post-mortem find it.
+func (c *Controller) recordFinish(ctx context.Context, r *Rollout) error {
+	evs, err := c.Store.Events(ctx, store.Filter{Rollout: r.ID, Kinds: []string{finishKind(r.Phase)}})
+	if err != nil {
+		return fmt.Errorf("rollout %s: %w", r.ID, err)
+	}
+	if len(evs) > 0 {
+		return nil
+	}
 	decision := analysis.Fail
-	if p == Promoted {
+	if r.Phase == Promoted {
 		decision = analysis.Pass
 	}
-	data := verdictData(r, r.Last, r.LastSeq, decision, reason, c.now().Sub(r.StepStarted))
-	data["reason"] = reason
+	data := verdictData(r, r.Last, r.LastSeq, decision, r.Reason, r.FinishedAt.Sub(r.StepStarted))
+	data["reason"] = r.Reason
 	data["stable_version"] = r.Stable.Version
 	data["candidate_errors"] = r.CandidateErrors
 	data["duration_s"] = r.FinishedAt.Sub(r.StartedAt).Seconds()
-	switch p {
+	msg := fmt.Sprintf("%s %s: %s", r.Phase, r.Candidate.Version, r.Reason)
+	switch r.Phase {
 	case RolledBack:
-		c.event(ctx, r, "rollout.rolledback", fmt.Sprintf("rolled back %s %s in %s: %s; 100%% of traffic on %s",
-			r.Service, r.Candidate.Version, r.Env, reason, r.Stable.Version), data)
-		c.printf("  ROLLBACK %s -> 100%% %s: %s", r.Candidate.Version, r.Stable.Version, reason)
+		msg = fmt.Sprintf("rolled back %s %s in %s: %s; 100%% of traffic on %s", r.Service, r.Candidate.Version, r.Env, r.Reason, r.Stable.Version)
+		c.printf("  ROLLBACK %s -> 100%% %s: %s", r.Candidate.Version, r.Stable.Version, r.Reason)
 	case Promoted:
-		c.event(ctx, r, "rollout.promoted", fmt.Sprintf("promoted %s %s in %s", r.Service, r.Candidate.Version, r.Env), data)
+		msg = fmt.Sprintf("promoted %s %s in %s", r.Service, r.Candidate.Version, r.Env)
 		c.printf("  100%%  promoted %s", r.Candidate.Version)
-	default:
-		c.event(ctx, r, "rollout."+string(p), fmt.Sprintf("%s %s: %s", p, r.Candidate.Version, reason), data)
+	}
+	_, err = c.Store.Append(ctx, store.Event{Kind: finishKind(r.Phase), Time: r.FinishedAt, Service: r.Service, Env: r.Env,
+		Version: r.Candidate.Version, Digest: r.Candidate.Digest, Rollout: r.ID, Message: msg, Data: data})
+	if err != nil {
+		return fmt.Errorf("rollout %s: record its end: %w", r.ID, err)
 	}
 	return nil
 }

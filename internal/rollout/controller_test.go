@@ -257,3 +257,26 @@ func TestStartRejectsBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+// A control plane killed after saving a rollback but before journaling it writes the
+// event when it resumes, once.
+func TestResumeRecordsAMissingEnd(t *testing.T) {
+	ctx := context.Background()
+	c, _, clk, st := setup(t, cleanTraffic())
+	r, _ := start(t, c, spec())
+	r.Phase, r.Reason, r.FinishedAt = RolledBack, "error-rate 3.00% > 1.00%", clk.t
+	if err := st.Put(ctx, "rollout", r.ID, r); err != nil { // the save landed; the event did not
+		t.Fatal(err)
+	}
+	resumed, err := c.Load(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		tick(t, c, clk, resumed, time.Second)
+	}
+	evs, _ := st.Events(ctx, store.Filter{Rollout: r.ID, Kinds: []string{"rollout.rolledback"}})
+	if len(evs) != 1 || evs[0].Data["reason"] != r.Reason || evs[0].Data["stable_version"] != "1.0.0" {
+		t.Fatalf("rolledback events = %d (%v), want one with the reason and the stable version", len(evs), evs)
+	}
+}

@@ -178,7 +178,13 @@ func TestKillControlPlaneAnywhere(t *testing.T) {
 		go func() { defer wg.Done(); u.send(dp.URL(), stop) }()
 	}
 
-	rng := rand.New(rand.NewPCG(7, 11))
+	// A new seed every run covers new kill points over time; the log names it.
+	seed := uint64(time.Now().UnixNano())
+	if env := os.Getenv("SLIPWAY_CRASH_SEED"); env != "" {
+		seed, _ = strconv.ParseUint(env, 10, 64)
+	}
+	t.Logf("kill points from seed %d (SLIPWAY_CRASH_SEED=%d reproduces them)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 11))
 	kills := 0
 	versions := []string{"1.1.0", "1.2.0-bad", "1.3.0", "1.4.0-bad", "1.5.0", "1.6.0-bad"}
 	for _, v := range versions {

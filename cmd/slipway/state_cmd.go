@@ -43,7 +43,7 @@ func newStatusCmd() *cobra.Command {
 			defer st.Close()
 			ctx, out := cmd.Context(), cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "SERVICE\tENV\tVERSION\tDIGEST\tINSTANCE\tDEPLOYED\tWARM")
+			fmt.Fprintln(tw, "SERVICE\tENV\tVERSION\tDIGEST\tINSTANCE\tDEPLOYED\tWARM\tCANDIDATE")
 			err = st.List(ctx, "deployment", func(_ string, raw json.RawMessage) error {
 				var d deploy.Deployment
 				if err := json.Unmarshal(raw, &d); err != nil {
@@ -56,8 +56,12 @@ func newStatusCmd() *cobra.Command {
 				if d.Warm != nil && len(d.Warm.Instances) > 0 {
 					warm = fmt.Sprintf("%s until %s (%s)", d.Warm.Version, d.Warm.WarmUntil.Local().Format(time.TimeOnly), liveness(ctx, d.Warm.Instances[0]))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Service, d.Env, d.Version, short(d.Digest, 19), inst,
-					d.DeployedAt.Local().Format(time.DateTime), warm)
+				candidate := "-"
+				if d.Pending != nil {
+					candidate = fmt.Sprintf("%s (rollout %s, %s)", d.Pending.Version, d.Pending.Rollout, liveness(ctx, d.Pending.Instance))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Service, d.Env, d.Version, short(d.Digest, 19), inst,
+					d.DeployedAt.Local().Format(time.DateTime), warm, candidate)
 				return nil
 			})
 			if err != nil {

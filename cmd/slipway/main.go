@@ -46,6 +46,7 @@ func commands() []*cobra.Command {
 		newStatusCmd(),
 		newHistoryCmd(),
 		newIncidentsCmd(),
+		newPromoteCmd(),
 		newRolloutCmd(),
 		newUndoCmd(),
 		newRouterCmd(),

@@ -3,12 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/slipway/slipway/internal/controlplane"
-	"github.com/slipway/slipway/internal/notify/console"
 	"github.com/slipway/slipway/internal/rollout"
 	"github.com/spf13/cobra"
 )
@@ -27,12 +25,7 @@ control plane itself: it resumes every unfinished rollout from the store, which
 is how a killed or restarted Slipway carries on.`,
 	}
 	cmd.PersistentFlags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
-	open := func(cmd *cobra.Command) (*controlplane.Plane, error) {
-		if _, err := os.Stat(data + "/slipway.db"); err != nil {
-			return nil, fmt.Errorf("no Slipway state in %s (run 'slipway demo' first, or pass --data)", data)
-		}
-		return controlplane.Open(cmd.Context(), controlplane.Options{Data: data, Out: cmd.OutOrStdout(), Notifier: console.New(cmd.OutOrStdout())})
-	}
+	open := func(cmd *cobra.Command) (*controlplane.Plane, error) { return openPlane(cmd, data) }
 	status := &cobra.Command{
 		Use:   "status [ID]",
 		Short: "Show rollouts, or one with the evidence behind its last verdict",

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/spf13/cobra"
 )
 
@@ -18,7 +17,7 @@ undone version is kept warm in turn.`,
 		Example: `  slipway undo prod --reason "checkout errors after 1.12.1"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := controlplane.Open(cmd.Context(), controlplane.Options{Data: data, Out: cmd.OutOrStdout()})
+			p, err := openPlane(cmd, data)
 			if err != nil {
 				return err
 			}

@@ -102,7 +102,7 @@ func (d *Deployer) Deploy(ctx context.Context, envName string, a Artifact, o Opt
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return res, err
 	}
-	if hasCurrent && cur.Digest == a.Digest {
+	if hasCurrent && cur.Digest == a.Digest && len(cur.Instances) > 0 && d.Target.Alive(ctx, cur.Instances[0]) {
 		d.printf("deploy %s %s to %s: already running", a.Service, a.Version, envName)
 		res.Outcome = Deployed
 		return res, nil

@@ -50,7 +50,7 @@ func (e *Engine) Deliver(ctx context.Context, rel Release) (Delivery, error) {
 	for i, env := range e.Config.Environments {
 		if i > 0 && env.Promotion == "manual" {
 			d.Waiting = env.Name
-			e.printf("%s waits for a promotion to %s (promotion: manual)", rel.Version, env.Name)
+			e.printf("%s waits for a promotion to %s (promotion: manual): slipway promote %s %s", rel.Version, env.Name, rel.Version, env.Name)
 			return d, nil
 		}
 		if err := e.deployTo(ctx, &d, i); err != nil || d.stopped() {

@@ -1,4 +1,4 @@
-// Command detection replays the same simulated canary traffic through Slipway's
+// Package main (command detection) replays the same simulated canary traffic through Slipway's
 // sequential judge and through Flagger's default analysis, and prints how fast each
 // rolls back a bad candidate, how many failed requests users got before it did, and
 // how often each rolls back a healthy one.

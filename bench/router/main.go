@@ -1,4 +1,4 @@
-// Command router measures Slipway's router as a real process under wrk load: that
+// Package main (command router) measures Slipway's router as a real process under wrk load: that
 // switching versions (canary steps, promote, rollback) fails no request, and what
 // the router adds over a direct connection and over nginx proxying the same upstream.
 //

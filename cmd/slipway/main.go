@@ -1,4 +1,4 @@
-// Command slipway carries a change from git push to production traffic and back out
+// Package main (command slipway) carries a change from git push to production traffic and back out
 // again when production disagrees. Run `slipway --help` for the commands.
 package main
 

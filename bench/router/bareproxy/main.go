@@ -1,4 +1,4 @@
-// Command bareproxy is the yardstick of the router benchmark: the standard library's
+// Package main (command bareproxy) is the yardstick of the router benchmark: the standard library's
 // httputil.ReverseProxy in front of one upstream, with the router's transport
 // settings and buffer recycling and nothing else (no weights, no metrics, no version
 // header). The gap between it and Slipway's router is the router's own code; the gap

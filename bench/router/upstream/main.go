@@ -1,4 +1,4 @@
-// Command upstream is the backend of the router benchmarks: a small, fast HTTP
+// Package main (command upstream) is the backend of the router benchmarks: a small, fast HTTP
 // server answering every request with the same small JSON body, tagged with the
 // version it plays.
 //

@@ -1,4 +1,4 @@
-// Command contract-api serves the contract validation API.
+// Package main (command contract-api) serves the contract validation API.
 //
 // It listens on HOST:PORT (default 127.0.0.1:8080), logs JSON to stderr and shuts
 // down gracefully on SIGTERM or interrupt. The version is stamped at build time:

@@ -1,4 +1,4 @@
-// Command worker is a service instance for the process provider's tests: it burns
+// Package main (command worker) is a service instance for the process provider's tests: it burns
 // CPU, holds memory, starts a child in its process group and writes log lines when
 // asked over HTTP.
 package main

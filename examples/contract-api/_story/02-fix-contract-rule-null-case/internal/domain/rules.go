@@ -1,3 +1,5 @@
+// Package domain holds contracts and the rules a valid contract obeys. It knows
+// nothing of HTTP or storage: the rules are plain functions of a contract.
 package domain
 
 import (

@@ -1,4 +1,4 @@
-// Command hello is the service the artifact tests build: it prints its
+// Package main (command hello) is the service the artifact tests build: it prints its
 // version, and diffs two strings with go-cmp so the binary links a
 // third-party module.
 package main

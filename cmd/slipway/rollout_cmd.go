@@ -152,6 +152,9 @@ func printRollout(cmd *cobra.Command, r *rollout.Rollout) {
 		fmt.Fprintf(out, "            %-10s e-value %.4g (weight %.2f), ratio %.3g, candidate %.0f vs stable %.0f\n",
 			st.Name, st.EValue, st.Weight, st.Ratio, st.Candidate, st.Stable)
 	}
+	for _, rt := range rollout.FailingRoutes(r.Routes) {
+		fmt.Fprintf(out, "route:    %s served %.0f errors in %.0f requests\n", rt.Route, rt.Errors, rt.Requests)
+	}
 	fmt.Fprintf(out, "evidence: minimum %d requests per step; the candidate served %.0f errors in finished steps\n", r.Criteria.MinRequests, r.CandidateErrors)
 }
 

@@ -94,3 +94,20 @@ func TestRequestRejectsBadInput(t *testing.T) {
 		t.Errorf("resume of a progressing rollout accepted")
 	}
 }
+
+func TestFailingRoutes(t *testing.T) {
+	got := FailingRoutes(map[string]analysis.RouteCounts{
+		"GET /healthz":                {Requests: 40},
+		"POST /v1/contracts/validate": {Requests: 110, Errors: 2},
+		"GET /v1/products/:id/price":  {Requests: 12, Errors: 2},
+		"GET /version":                {Requests: 9, Errors: 1},
+	})
+	want := []RouteErrors{
+		{Route: "GET /v1/products/:id/price", Requests: 12, Errors: 2},
+		{Route: "POST /v1/contracts/validate", Requests: 110, Errors: 2},
+		{Route: "GET /version", Requests: 9, Errors: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FailingRoutes (-want +got):\n%s", diff)
+	}
+}

@@ -1,10 +1,12 @@
 package rollout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +147,7 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 	r.NoData, r.Seq, r.LastSeq, r.Prev = 0, seq, res, now
 	step := analysis.Sub(now.Candidate, r.Baseline.Candidate)
 	v := analysis.Judge(r.Criteria, step, analysis.Sub(now.Stable, r.Baseline.Stable))
-	r.Last = v
+	r.Last, r.Routes = v, step.Routes
 	elapsed := c.now().Sub(r.StepStarted)
 	// Both judges must pass; either one failing rolls back.
 	both := res
@@ -371,7 +373,7 @@ func verdictData(r *Rollout, v analysis.Verdict, seq analysis.SeqResult, decisio
 	}
 	return map[string]any{"verdict": verdict, "outcome": string(decision), "reason": why, "checks": checks,
 		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests,
-		"sequential": seq}
+		"sequential": seq, "failing_routes": FailingRoutes(r.Routes)}
 }
 
 func validate(s Spec) error {
@@ -412,4 +414,29 @@ func percents(steps []int) string {
 		fmt.Fprintf(&b, "%d%%", s)
 	}
 	return b.String()
+}
+
+// RouteErrors is one route's share of the candidate's errors.
+type RouteErrors struct {
+	Route    string  `json:"route"`
+	Requests float64 `json:"requests"`
+	Errors   float64 `json:"errors"`
+}
+
+// FailingRoutes lists the routes that served errors, most errors first: where an
+// investigation starts.
+func FailingRoutes(routes map[string]analysis.RouteCounts) []RouteErrors {
+	var out []RouteErrors
+	for route, c := range routes {
+		if c.Errors > 0 {
+			out = append(out, RouteErrors{Route: route, Requests: c.Requests, Errors: c.Errors})
+		}
+	}
+	slices.SortFunc(out, func(a, b RouteErrors) int {
+		if a.Errors != b.Errors {
+			return cmp.Compare(b.Errors, a.Errors)
+		}
+		return strings.Compare(a.Route, b.Route)
+	})
+	return out
 }

@@ -75,6 +75,8 @@ type Rollout struct {
 	Seq analysis.SeqState `json:"seq"`
 	// LastSeq is the sequential judge's newest result.
 	LastSeq analysis.SeqResult `json:"last_seq"`
+	// Routes are the candidate's requests and errors per route in the current step.
+	Routes map[string]analysis.RouteCounts `json:"routes,omitempty"`
 	// NoData counts consecutive reads that failed.
 	NoData int `json:"no_data"`
 	// Last is the newest verdict.

@@ -157,6 +157,10 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 	if !bytes.Contains(pm, []byte("feat(domain): add contract rule validation")) {
 		t.Errorf("post-mortem misses the feature commit")
 	}
+	// The errors were measured where the bug is: the validation route.
+	if !bytes.Contains(pm, []byte("**Where.**")) || !bytes.Contains(pm, []byte("`POST /v1/contracts/validate`")) {
+		t.Errorf("post-mortem does not name the failing route")
+	}
 }
 
 func TestStoryWithoutLegacyContractsPromotes(t *testing.T) {

@@ -21,12 +21,21 @@ type eventData struct {
 	Verdict string  `json:"verdict"`
 	Reason  string  `json:"reason"`
 	Checks  []check `json:"checks"`
+	// rollout.verdict, rollout.rolledback: the candidate's routes that served errors
+	FailingRoutes []routeErrors `json:"failing_routes"`
 	// rollout.rolledback
 	StableVersion   string   `json:"stable_version"`
 	CandidateErrors *float64 `json:"candidate_errors"`
 	// incident.*
 	Channel string `json:"channel"`
 	Note    string `json:"note"`
+}
+
+// routeErrors is one route's errors on the candidate.
+type routeErrors struct {
+	Route    string  `json:"route"`
+	Requests float64 `json:"requests"`
+	Errors   float64 `json:"errors"`
 }
 
 // check is one metric evaluation of a verdict.

@@ -84,6 +84,13 @@ func (p *postMortem) summary() {
 	p.printf("**What happened.** %s.\n\n", what)
 
 	p.printf("**Impact.** %s\n\n", p.impact())
+	if rb := p.f.rolledBack; rb != nil && len(rb.data.FailingRoutes) > 0 {
+		var where []string
+		for _, r := range rb.data.FailingRoutes {
+			where = append(where, fmt.Sprintf("`%s` %s errors in %s requests", r.Route, num(r.Errors), num(r.Requests)))
+		}
+		p.printf("**Where.** Errors on %s by route during the failing step: %s.\n\n", p.inc.AffectedVersion, strings.Join(where, "; "))
+	}
 }
 
 func (p *postMortem) status() string {

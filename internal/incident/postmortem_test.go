@@ -124,3 +124,31 @@ func TestPostMortemRejectsMalformedJournal(t *testing.T) {
 		t.Fatalf("PostMortem() over a malformed event = %v, want an error naming the event", err)
 	}
 }
+
+func TestPostMortemNamesFailingRoutes(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	at0 := at(10, 0, 0)
+	_, err := s.Append(ctx, store.Event{Kind: "rollout.rolledback", Time: at0, Service: "contract-api", Env: "prod", Version: "1.12.0",
+		Rollout: "ro-1", Message: "rolled back", Data: map[string]any{
+			"reason": "error-rate 2.50% > 1.00%", "stable_version": "1.11.3", "weight": 5,
+			"checks":         []map[string]any{{"metric": "error-rate", "value": 0.025, "threshold": 0.01, "samples": 80, "errors": 2, "passed": false}},
+			"failing_routes": []map[string]any{{"route": "POST /v1/contracts/validate", "requests": 80, "errors": 2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := at(10, 1, 0)
+	m := storyManager(t, s, nil, &now)
+	inc, err := m.OpenForRollout(ctx, "ro-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.PostMortem(ctx, inc.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "**Where.** Errors on 1.12.0 by route during the failing step: `POST /v1/contracts/validate` 2 errors in 80 requests."
+	if !strings.Contains(string(got), want) {
+		t.Errorf("post-mortem lacks %q:\n%s", want, got)
+	}
+}

@@ -12,14 +12,11 @@ import (
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/delivery"
-	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/executor/local"
-	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/notify"
 	"github.com/slipway/slipway/internal/notify/console"
 	"github.com/slipway/slipway/internal/notify/webhook"
 	"github.com/slipway/slipway/internal/pipeline"
-	"github.com/slipway/slipway/internal/store"
 )
 
 // Options configure a demo run.
@@ -48,11 +45,8 @@ type env struct {
 	opts      Options
 	out       io.Writer
 	plane     *controlplane.Plane
-	store     *store.Store
 	engine    *delivery.Engine
-	incidents *incident.Manager
 	planes    map[string]controlplane.DataPlane
-	deployer  *deploy.Deployer
 	traffic   *Traffic
 	stopUsers context.CancelFunc
 	usersDone chan struct{}
@@ -93,7 +87,7 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{opts: o, out: o.Out, plane: p, store: p.Store, incidents: p.Incidents, deployer: p.Deployer,
+	e := &env{opts: o, out: o.Out, plane: p,
 		planes: map[string]controlplane.DataPlane{}, start: time.Now()}
 	for _, en := range cfg.Environments {
 		dp, err := controlplane.SpawnRouter(ctx, o.Slipway, filepath.Join(o.Data, "routers"), en.Name)
@@ -148,8 +142,8 @@ func (e *env) close() {
 		<-e.usersDone
 	}
 	ctx := context.Background()
-	for _, en := range e.deployer.Config.Environments {
-		dep, err := e.deployer.Current(ctx, en.Name)
+	for _, en := range e.plane.Config.Environments {
+		dep, err := e.plane.Deployer.Current(ctx, en.Name)
 		if err != nil {
 			continue
 		}

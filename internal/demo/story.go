@@ -63,7 +63,8 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 		return err
 	}
 	s.add(stable)
-	prodEnv := e.deployer.Config.Environments[len(e.deployer.Config.Environments)-1].Name
+	envs := e.plane.Config.Environments
+	prodEnv := envs[len(envs)-1].Name
 	e.startUsers(prodEnv)
 	fmt.Fprintf(e.out, "users: %d req/s to %s through the router at %s, %.1f%% legacy contracts\n",
 		e.opts.Rate, prodEnv, e.planes[prodEnv].URL(), e.opts.LegacyShare*100)
@@ -241,7 +242,7 @@ func (e *env) postMortem(ctx context.Context, d delivery.Delivery) (string, erro
 	for _, c := range d.Release.Commits {
 		commits = append(commits, incident.Commit{Hash: c.Hash, Subject: c.Subject, Author: c.Author, Time: c.Time})
 	}
-	md, err := e.incidents.PostMortem(ctx, d.Incident.ID, commits)
+	md, err := e.plane.Incidents.PostMortem(ctx, d.Incident.ID, commits)
 	if err != nil {
 		return "", err
 	}

@@ -50,7 +50,7 @@ func (s *Summary) measureRollback(ctx context.Context, e *env, before, after Tra
 	if after.FirstFailure.After(before.LastFailure) {
 		s.FirstFailureAt = after.FirstFailure
 	}
-	evs, err := e.store.Events(ctx, store.Filter{Rollout: d.Stages[len(d.Stages)-1].Rollout, Kinds: []string{"rollout.rolledback"}})
+	evs, err := e.plane.Store.Events(ctx, store.Filter{Rollout: d.Stages[len(d.Stages)-1].Rollout, Kinds: []string{"rollout.rolledback"}})
 	if err == nil && len(evs) > 0 {
 		s.RolledBackAt = evs[0].Time
 		if v, ok := evs[0].Data["candidate_errors"].(float64); ok {

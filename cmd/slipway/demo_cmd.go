@@ -50,7 +50,7 @@ The state stays in --data for 'slipway status', 'slipway history' and
 			if o.Slipway, err = os.Executable(); err != nil {
 				return fmt.Errorf("demo: find the slipway binary: %w", err)
 			}
-			if o.Data, err = filepath.Abs(o.Data); err != nil {
+			if o.Data, err = dataDir(cmd); err != nil {
 				return err
 			}
 			o.Out = cmd.OutOrStdout()
@@ -59,7 +59,6 @@ The state stays in --data for 'slipway status', 'slipway history' and
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Data, "data", ".slipway", "directory for the demo's state (reset at each run)")
 	f.StringVar(&o.Example, "example", "", "the contract-api example directory (default: examples/contract-api found from the current directory)")
 	f.Float64Var(&o.LegacyShare, "legacy-share", 0.02, "share of traffic carrying legacy contracts (0 to 1)")
 	f.IntVar(&o.Rate, "rate", 250, "simulated users' requests per second")

@@ -35,6 +35,7 @@ Start with the story demo:  slipway demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addDataFlag(root)
 	root.AddCommand(commands()...)
 	return root
 }

@@ -13,7 +13,6 @@ import (
 )
 
 func newPromoteCmd() *cobra.Command {
-	var data string
 	cmd := &cobra.Command{
 		Use:   "promote VERSION ENV",
 		Short: "The single click: deploy a release to ENV once the environment before it runs it green",
@@ -26,7 +25,7 @@ deployment or rollout has ended.`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version, env := args[0], args[1]
-			p, err := openPlane(cmd, data)
+			p, err := openPlane(cmd)
 			if err != nil {
 				return err
 			}
@@ -54,7 +53,6 @@ deployment or rollout has ended.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	return cmd
 }
 
@@ -80,11 +78,15 @@ func gate(cmd *cobra.Command, p *controlplane.Plane, rel delivery.Release, env s
 }
 
 // openPlane opens the control plane in data, refusing to create state where none is.
-func openPlane(cmd *cobra.Command, data string) (*controlplane.Plane, error) {
-	st, err := openState(cmd.Context(), data)
+func openPlane(cmd *cobra.Command) (*controlplane.Plane, error) {
+	st, err := openState(cmd)
 	if err != nil {
 		return nil, err
 	}
 	st.Close()
+	data, err := dataDir(cmd)
+	if err != nil {
+		return nil, err
+	}
 	return controlplane.Open(cmd.Context(), controlplane.Options{Data: data, Out: cmd.OutOrStdout(), Notifier: console.New(cmd.OutOrStdout())})
 }

@@ -12,7 +12,6 @@ import (
 )
 
 func newRolloutCmd() *cobra.Command {
-	var data string
 	cmd := &cobra.Command{
 		Use:   "rollout",
 		Short: "Inspect and steer canary rollouts: status, pause, resume, promote, abort, run",
@@ -24,8 +23,7 @@ so a person never races an automatic decision. 'slipway rollout run' is the
 control plane itself: it resumes every unfinished rollout from the store, which
 is how a killed or restarted Slipway carries on.`,
 	}
-	cmd.PersistentFlags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
-	open := func(cmd *cobra.Command) (*controlplane.Plane, error) { return openPlane(cmd, data) }
+	open := func(cmd *cobra.Command) (*controlplane.Plane, error) { return openPlane(cmd) }
 	status := &cobra.Command{
 		Use:   "status [ID]",
 		Short: "Show rollouts, or one with the evidence behind its last verdict",

@@ -20,23 +20,27 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// openState opens the store in dataDir, refusing to create one where none is.
-func openState(ctx context.Context, dataDir string) (*store.Store, error) {
-	path := filepath.Join(dataDir, "slipway.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no Slipway state in %s (run 'slipway demo' first, or pass --data)", dataDir)
+// openState opens the store in the state directory, refusing to create one where
+// none is.
+func openState(cmd *cobra.Command) (*store.Store, error) {
+	dir, err := dataDir(cmd)
+	if err != nil {
+		return nil, err
 	}
-	return store.Open(ctx, path)
+	path := filepath.Join(dir, "slipway.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no Slipway state in %s (start the control plane with 'slipway up' in your service's repository, or pass --data / SLIPWAY_DATA)", dir)
+	}
+	return store.Open(cmd.Context(), path)
 }
 
 func newStatusCmd() *cobra.Command {
-	var data string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what runs where: versions, digests, instances, rollouts and open incidents",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openState(cmd.Context(), data)
+			st, err := openState(cmd)
 			if err != nil {
 				return err
 			}
@@ -101,12 +105,10 @@ func newStatusCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	return cmd
 }
 
 func newHistoryCmd() *cobra.Command {
-	var data string
 	var f store.Filter
 	var kinds string
 	cmd := &cobra.Command{
@@ -117,7 +119,7 @@ func newHistoryCmd() *cobra.Command {
   slipway history --rollout ro-2 --limit 0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openState(cmd.Context(), data)
+			st, err := openState(cmd)
 			if err != nil {
 				return err
 			}
@@ -138,7 +140,6 @@ func newHistoryCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	fl.StringVar(&f.Service, "service", "", "only this service")
 	fl.StringVar(&f.Env, "env", "", "only this environment")
 	fl.StringVar(&f.Rollout, "rollout", "", "only this rollout")
@@ -149,13 +150,12 @@ func newHistoryCmd() *cobra.Command {
 }
 
 func newIncidentsCmd() *cobra.Command {
-	var data string
 	cmd := &cobra.Command{
 		Use:   "incidents [ID]",
 		Short: "List incidents, or show one with its impacted metrics",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openState(cmd.Context(), data)
+			st, err := openState(cmd)
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,6 @@ func newIncidentsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	return cmd
 }
 

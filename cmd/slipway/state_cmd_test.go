@@ -19,11 +19,13 @@ import (
 func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(context.Background())
+	root := &cobra.Command{Use: "slipway", SilenceUsage: true, SilenceErrors: true}
+	addDataFlag(root)
+	root.AddCommand(cmd)
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append([]string{cmd.Name()}, args...))
+	err := root.ExecuteContext(context.Background())
 	return out.String(), err
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 func newUndoCmd() *cobra.Command {
-	var data, reason string
+	var reason string
 	cmd := &cobra.Command{
 		Use:   "undo ENV",
 		Short: "Late rollback: send ENV's traffic back to the version kept warm since the last promotion",
@@ -17,7 +17,7 @@ undone version is kept warm in turn.`,
 		Example: `  slipway undo prod --reason "checkout errors after 1.12.1"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openPlane(cmd, data)
+			p, err := openPlane(cmd)
 			if err != nil {
 				return err
 			}
@@ -30,7 +30,6 @@ undone version is kept warm in turn.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", ".slipway", "Slipway's state directory")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the journal")
 	return cmd
 }

@@ -22,4 +22,8 @@ type Event struct {
 	Message string `json:"message"`
 	// Data holds the values behind the event (metrics, thresholds, commits).
 	Data map[string]any `json:"data,omitempty"`
+	// Actor is who caused the event and through which door (cli, api, git);
+	// filled from the context when empty (see WithActor).
+	Actor string `json:"actor,omitempty"`
+	Via   string `json:"via,omitempty"`
 }

@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS events (
 	rollout  TEXT NOT NULL DEFAULT '',
 	incident TEXT NOT NULL DEFAULT '',
 	message  TEXT NOT NULL DEFAULT '',
-	data     TEXT NOT NULL DEFAULT '{}'
+	data     TEXT NOT NULL DEFAULT '{}',
+	actor    TEXT NOT NULL DEFAULT '',
+	via      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_service ON events(service, env, id);
 CREATE INDEX IF NOT EXISTS events_rollout ON events(rollout, id);
@@ -69,7 +71,38 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create schema: %w", path, err)
 	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
+}
+
+// migrate adds the columns later versions introduced to an older database.
+func migrate(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('events')`)
+	if err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema: %w", err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	for _, col := range []string{"actor", "via"} {
+		if have[col] {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+col+" TEXT NOT NULL DEFAULT ''"); err != nil {
+			return fmt.Errorf("add column events.%s: %w", col, err)
+		}
+	}
+	return nil
 }
 
 // Close releases the database.
@@ -86,6 +119,9 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.UTC()
+	if a, ok := ActorFrom(ctx); ok && e.Actor == "" {
+		e.Actor, e.Via = a.Name, a.Via
+	}
 	data := []byte("{}")
 	if len(e.Data) > 0 {
 		var err error
@@ -94,9 +130,9 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 		}
 	}
 	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO events(time, kind, service, env, version, digest, run, rollout, incident, message, data)
-		 VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		e.Time.Format(timeFormat), e.Kind, e.Service, e.Env, e.Version, e.Digest, e.Run, e.Rollout, e.Incident, e.Message, string(data))
+		`INSERT INTO events(time, kind, service, env, version, digest, run, rollout, incident, message, data, actor, via)
+		 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		e.Time.Format(timeFormat), e.Kind, e.Service, e.Env, e.Version, e.Digest, e.Run, e.Rollout, e.Incident, e.Message, string(data), e.Actor, e.Via)
 	if err != nil {
 		return e, fmt.Errorf("append event %s: %w", e.Kind, err)
 	}
@@ -157,7 +193,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 		where = append(where, "id > ?")
 		args = append(args, f.AfterID)
 	}
-	q := "SELECT id, time, kind, service, env, version, digest, run, rollout, incident, message, data FROM events"
+	q := "SELECT id, time, kind, service, env, version, digest, run, rollout, incident, message, data, actor, via FROM events"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -174,7 +210,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		var ts, data string
-		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.Service, &e.Env, &e.Version, &e.Digest, &e.Run, &e.Rollout, &e.Incident, &e.Message, &data); err != nil {
+		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.Service, &e.Env, &e.Version, &e.Digest, &e.Run, &e.Rollout, &e.Incident, &e.Message, &data, &e.Actor, &e.Via); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
 		e.Time, _ = time.Parse(timeFormat, ts)

@@ -164,7 +164,7 @@ func TestValidateByHand(t *testing.T) {
 	got := strings.Split(ce.Error(), "\n")
 	want := []string{
 		`service: service name "Bad Name" must be lower-case letters, digits and single dashes, start with a letter and be at most 63 characters`,
-		"build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api",
+		"build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api (for another language give build.run and build.binary instead)",
 		"pipelines: a main pipeline is required: it builds and tests the artifact",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

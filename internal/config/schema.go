@@ -12,12 +12,23 @@ const schemaID = "https://slipway.dev/schema/slipway.schema.json"
 // required lists, per type, the fields a file must give.
 var required = map[reflect.Type][]string{
 	reflect.TypeFor[Config]():      {"service", "build", "pipelines"},
-	reflect.TypeFor[Build]():       {"main"},
 	reflect.TypeFor[Pipeline]():    {"steps"},
 	reflect.TypeFor[Step]():        {"name", "run"},
 	reflect.TypeFor[Environment](): {"name"},
 	reflect.TypeFor[Check]():       {"path"},
 	reflect.TypeFor[MetricCheck](): {"metric"},
+}
+
+// typeConstraints refine the schema of whole types, with the same rules Validate
+// enforces across fields.
+var typeConstraints = map[reflect.Type]map[string]any{
+	// build: main for a Go service, or run and binary together for any other.
+	reflect.TypeFor[Build](): {"oneOf": []any{
+		map[string]any{"required": []string{"main"}, "not": map[string]any{"anyOf": []any{
+			map[string]any{"required": []string{"run"}}, map[string]any{"required": []string{"binary"}},
+		}}},
+		map[string]any{"required": []string{"run", "binary"}, "not": map[string]any{"required": []string{"main"}}},
+	}},
 }
 
 // constraints refine the schema of single fields, keyed by "Type.yaml-name", with the
@@ -27,6 +38,9 @@ var constraints = map[string]map[string]any{
 	"Config.pipelines":          {"propertyNames": map[string]any{"enum": pipelineKinds}, "required": []string{"main"}},
 	"Build.health":              {"pattern": "^/"},
 	"Build.port-env":            {"pattern": envVarPattern.String()},
+	"Build.main":                {"minLength": 1},
+	"Build.run":                 {"minLength": 1},
+	"Build.binary":              {"minLength": 1, "pattern": `^[^/-]`},
 	"Step.name":                 {"pattern": stepPattern.String()},
 	"Step.run":                  {"minLength": 1},
 	"Step.env":                  {"propertyNames": map[string]any{"pattern": envVarPattern.String()}},
@@ -123,5 +137,8 @@ func (g *schemaGen) define(t reflect.Type) {
 	def["properties"] = props
 	if req := required[t]; len(req) > 0 {
 		def["required"] = slices.Clone(req)
+	}
+	for k, v := range typeConstraints[t] {
+		def[k] = v
 	}
 }

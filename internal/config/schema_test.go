@@ -73,6 +73,13 @@ func TestSchemaAcceptsValidFiles(t *testing.T) {
 			t.Errorf("schema rejects %s: %v", path, err)
 		}
 	}
+	anyLanguage := "service: api\nbuild: {run: cargo build --release, binary: target/release/api}\npipelines: {main: {steps: [{name: a, run: cargo test}]}}\n"
+	if err := s.Validate(instance(t, []byte(anyLanguage))); err != nil {
+		t.Errorf("schema rejects build.run with build.binary: %v", err)
+	}
+	if _, err := Parse("slipway.yaml", []byte(anyLanguage)); err != nil {
+		t.Errorf("Parse rejects build.run with build.binary: %v", err)
+	}
 }
 
 func TestSchemaRejectsInvalid(t *testing.T) {
@@ -85,6 +92,10 @@ func TestSchemaRejectsInvalid(t *testing.T) {
 		{"replicas out of range", minimal + "environments: [{name: dev, replicas: 11}]\n"},
 		{"unknown provider", minimal + "environments: [{name: prod, rollout: {analysis: {provider: datadog, checks: [{metric: error-rate, max: 1%}]}}}]\n"},
 		{"bad duration", minimal + "environments: [{name: prod, rollout: {bake: soon, analysis: {checks: [{metric: error-rate, max: 1%}]}}}]\n"},
+		{"build main and run", "service: api\nbuild: {main: ./x, run: make, binary: out/api}\npipelines: {main: {steps: [{name: a, run: b}]}}\n"},
+		{"build run without binary", "service: api\nbuild: {run: make}\npipelines: {main: {steps: [{name: a, run: b}]}}\n"},
+		{"build binary without run", "service: api\nbuild: {binary: out/api}\npipelines: {main: {steps: [{name: a, run: b}]}}\n"},
+		{"build binary absolute", "service: api\nbuild: {run: make, binary: /bin/api}\npipelines: {main: {steps: [{name: a, run: b}]}}\n"},
 		{"step weight over 100", minimal + "environments: [{name: prod, rollout: {steps: [50, 150], analysis: {checks: [{metric: error-rate, max: 1%}]}}}]\n"},
 	}
 	for _, tt := range tests {

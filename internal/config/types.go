@@ -16,10 +16,20 @@ type Config struct {
 	Notify Notify `yaml:"notify" json:"notify,omitempty"`
 }
 
-// Build describes how the service's binary is compiled into the artifact.
+// Build describes how the service's binary is compiled into the artifact. Give
+// exactly one of main (a Go service) or run together with binary (any language).
 type Build struct {
-	// Main is the Go main package to build (required), e.g. ./cmd/contract-api.
-	Main string `yaml:"main" json:"main"`
+	// Main is the Go main package to build, e.g. ./cmd/contract-api. Required unless
+	// run and binary are given; no default.
+	Main string `yaml:"main" json:"main,omitempty"`
+	// Run is a shell command (sh -c) that builds the service in the checked-out
+	// source tree, e.g. "make dist" or "cargo build --release", for services not
+	// written in Go. It sees SLIPWAY_VERSION and SLIPWAY_COMMIT in its environment.
+	// Requires binary; excludes main. Default: none (main is built with go build).
+	Run string `yaml:"run" json:"run,omitempty"`
+	// Binary is the executable run produces, relative to the source tree, e.g.
+	// target/release/quote-api; it is what the artifact holds. Required with run.
+	Binary string `yaml:"binary" json:"binary,omitempty"`
 	// Health is the HTTP path answering 200 once an instance is ready. Default /healthz.
 	Health string `yaml:"health" json:"health,omitempty"`
 	// PortEnv is the environment variable that tells an instance its port. Default PORT.
@@ -93,7 +103,11 @@ type Rollout struct {
 	KeepWarm Duration `yaml:"keep-warm" json:"keep-warm,omitempty"`
 	// Analysis says how the candidate is judged.
 	Analysis Analysis `yaml:"analysis" json:"analysis"`
-	// Hotfix overrides steps, bake and checks for fix commits.
+	// Hotfix overrides steps, bake and checks for changes that came through the
+	// hotfix path: a patch release whose every releasable commit is a fix and which
+	// reached main by merging a fix/* or hotfix/* branch. A perf commit, a fix
+	// committed straight to main, or any feature takes the standard rollout.
+	// Default: none (every release takes the standard rollout).
 	Hotfix *Profile `yaml:"hotfix" json:"hotfix,omitempty"`
 }
 

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -60,11 +62,30 @@ func (c *Config) Validate() error {
 }
 
 func (b Build) validate(ps *problems) {
+	run, binary := strings.TrimSpace(b.Run) != "", b.Binary != ""
 	switch {
-	case b.Main == "":
-		ps.add("build.main", "build.main is required: the Go main package to build, e.g. ./cmd/contract-api")
+	case b.Main == "" && !run && !binary:
+		ps.add("build.main", "build.main is required: the Go main package to build, e.g. ./cmd/contract-api (for another language give build.run and build.binary instead)")
+	case b.Main != "" && (run || binary):
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"build.run", run}, {"build.binary", binary}} {
+			if f.set {
+				ps.add(f.name, "%s and build.main are exclusive: give build.main for a Go service, or build.run and build.binary for any other, not both", f.name)
+			}
+		}
 	case strings.Contains(b.Main, "..."):
 		ps.add("build.main", "build.main %q is a pattern: name the one main package to build", b.Main)
+	case b.Main == "" && !run:
+		ps.add("build.run", "build.binary needs build.run: the shell command that builds %s, e.g. make dist", b.Binary)
+	case b.Main == "" && !binary:
+		ps.add("build.binary", "build.run needs build.binary: the executable the command produces, relative to the repository, e.g. target/release/app")
+	}
+	if binary {
+		if msg := binaryProblem(b.Binary); msg != "" {
+			ps.add("build.binary", "%s", msg)
+		}
 	}
 	if !strings.HasPrefix(b.Health, "/") {
 		ps.add("build.health", "health path %q must start with /, e.g. /healthz", b.Health)
@@ -72,6 +93,21 @@ func (b Build) validate(ps *problems) {
 	if !envVarPattern.MatchString(b.PortEnv) {
 		ps.add("build.port-env", "port-env %q is not an environment variable name", b.PortEnv)
 	}
+}
+
+// binaryProblem says what is wrong with a build.binary path, or "".
+func binaryProblem(p string) string {
+	switch {
+	case path.IsAbs(p) || filepath.IsAbs(p):
+		return fmt.Sprintf("binary %q must be relative to the repository, e.g. out/app", p)
+	case strings.HasPrefix(p, "-"):
+		return fmt.Sprintf("binary %q must be a path, not a flag", p)
+	case p == "." || path.Clean(p) == ".." || strings.HasPrefix(path.Clean(p), "../"):
+		return fmt.Sprintf("binary %q must name a file inside the repository, e.g. out/app", p)
+	case strings.HasSuffix(p, "/"):
+		return fmt.Sprintf("binary %q names a directory: name the executable file, e.g. out/app", p)
+	}
+	return ""
 }
 
 func (c *Config) validatePipelines(ps *problems) {

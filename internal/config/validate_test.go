@@ -65,7 +65,7 @@ colour: blue
 			src:  "",
 			want: []string{
 				"slipway.yaml:1:1: service: service is required: name the service, e.g. contract-api",
-				"slipway.yaml:1:1: build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api",
+				"slipway.yaml:1:1: build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api (for another language give build.run and build.binary instead)",
 				"slipway.yaml:1:1: pipelines: a main pipeline is required: it builds and tests the artifact",
 			},
 		},
@@ -80,9 +80,44 @@ pipelines:
 `,
 			want: []string{
 				`slipway.yaml:1:10: service: service name "Contract_API" must be lower-case letters, digits and single dashes, start with a letter and be at most 63 characters`,
-				"slipway.yaml:2:1: build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api",
+				"slipway.yaml:2:1: build.main: build.main is required: the Go main package to build, e.g. ./cmd/contract-api (for another language give build.run and build.binary instead)",
 				`slipway.yaml:3:11: build.health: health path "healthz" must start with /, e.g. /healthz`,
 			},
+		},
+		{
+			name: "build run and binary",
+			src: `service: api
+build:
+  main: ./cmd/api
+  run: make dist
+  binary: /usr/bin/api
+  health: ""
+pipelines: {main: {steps: [{name: t, run: make test}]}}
+`,
+			want: []string{
+				"slipway.yaml:4:8: build.run: build.run and build.main are exclusive: give build.main for a Go service, or build.run and build.binary for any other, not both",
+				"slipway.yaml:5:11: build.binary: build.binary and build.main are exclusive: give build.main for a Go service, or build.run and build.binary for any other, not both",
+				`slipway.yaml:5:11: build.binary: binary "/usr/bin/api" must be relative to the repository, e.g. out/app`,
+			},
+		},
+		{
+			name: "build run without binary",
+			src:  "service: api\nbuild:\n  run: cargo build --release\npipelines: {main: {steps: [{name: t, run: cargo test}]}}\n",
+			want: []string{
+				"slipway.yaml:2:1: build.binary: build.run needs build.binary: the executable the command produces, relative to the repository, e.g. target/release/app",
+			},
+		},
+		{
+			name: "build binary without run",
+			src:  "service: api\nbuild:\n  binary: ../api\npipelines: {main: {steps: [{name: t, run: x}]}}\n",
+			want: []string{
+				"slipway.yaml:2:1: build.run: build.binary needs build.run: the shell command that builds ../api, e.g. make dist",
+				`slipway.yaml:3:11: build.binary: binary "../api" must name a file inside the repository, e.g. out/app`,
+			},
+		},
+		{
+			name: "build run and binary valid",
+			src:  "service: api\nbuild: {run: make dist, binary: dist/api, health: /health/ready}\npipelines: {main: {steps: [{name: t, run: make test}]}}\n",
 		},
 		{
 			name: "pipelines",

@@ -35,6 +35,23 @@ type Instance struct {
 	PID     int       `json:"pid,omitempty"`
 	Log     string    `json:"log,omitempty"`
 	Started time.Time `json:"started"`
+	// Health is the HTTP path Alive probes (the Spec's). Empty means /healthz.
+	Health string `json:"health,omitempty"`
+	// Boot tells the process behind PID from a later one that reuses its number:
+	// for local processes, its start time in clock ticks since boot. Zero when
+	// unknown (records written before it existed); then only PID is checked.
+	Boot uint64 `json:"boot,omitempty"`
+}
+
+// DefaultHealth is the health path of an Instance that names none.
+const DefaultHealth = "/healthz"
+
+// HealthURL is where Alive probes the instance: URL plus Health (or DefaultHealth).
+func (in Instance) HealthURL() string {
+	if in.Health == "" {
+		return in.URL + DefaultHealth
+	}
+	return in.URL + in.Health
 }
 
 // Target runs instances.
@@ -43,10 +60,13 @@ type Instance struct {
 // leaves nothing running); the instance then serves until Stop, which drains it
 // (graceful termination, then a kill after a grace period). Instances outlive the
 // process that started them: a restarted control plane can Stop an Instance it
-// read back from the store. A Target is safe for concurrent use.
+// read back from the store. An Instance whose process has gone is never confused
+// with a later process that reuses its PID: Stop leaves that one alone and Alive
+// reports false. A Target is safe for concurrent use.
 type Target interface {
 	Start(ctx context.Context, s Spec) (Instance, error)
 	Stop(ctx context.Context, in Instance) error
-	// Alive reports whether the instance still answers its health check.
+	// Alive reports whether the instance's own process still runs and answers on
+	// its health path (Instance.HealthURL).
 	Alive(ctx context.Context, in Instance) bool
 }

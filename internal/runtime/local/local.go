@@ -29,7 +29,13 @@ type Target struct {
 	Grace time.Duration
 
 	mu    sync.Mutex
-	procs map[int]chan struct{} // started by this process: closed once reaped
+	procs map[int]child // started by this process, by PID
+}
+
+// child is a process this Target started: reaped is closed once cmd.Wait returned.
+type child struct {
+	boot   uint64
+	reaped chan struct{}
 }
 
 // New returns a Target with default timeouts.
@@ -71,26 +77,30 @@ func (t *Target) Start(ctx context.Context, s runtime.Spec) (runtime.Instance, e
 		close(reaped)
 		exited <- err
 	}()
+	health := s.Health
+	if health == "" {
+		health = runtime.DefaultHealth
+	}
+	// Until it is reaped the child's stat stays readable, even if it already
+	// exited; a zero Boot (no /proc) falls back to checking the PID alone.
+	boot, _ := StartTime(cmd.Process.Pid)
 	t.mu.Lock()
 	if t.procs == nil {
-		t.procs = map[int]chan struct{}{}
+		t.procs = map[int]child{}
 	}
-	t.procs[cmd.Process.Pid] = reaped
+	t.procs[cmd.Process.Pid] = child{boot: boot, reaped: reaped}
+	t.mu.Unlock()
 	in := runtime.Instance{
 		ID:      fmt.Sprintf("%s-%s-%s-%d", s.Service, s.Env, s.Version, cmd.Process.Pid),
 		Service: s.Service, Env: s.Env, Version: s.Version,
 		URL: fmt.Sprintf("http://127.0.0.1:%d", port), PID: cmd.Process.Pid, Log: logPath, Started: time.Now(),
-	}
-	t.mu.Unlock()
-	health := s.Health
-	if health == "" {
-		health = "/healthz"
+		Health: health, Boot: boot,
 	}
 	timeout := t.StartTimeout
 	if timeout == 0 {
 		timeout = 20 * time.Second
 	}
-	if err := waitHealthy(ctx, in.URL+health, timeout, exited); err != nil {
+	if err := waitHealthy(ctx, in.HealthURL(), timeout, exited); err != nil {
 		t.Stop(context.WithoutCancel(ctx), in)
 		return runtime.Instance{}, fmt.Errorf("start %s %s in %s: %w (log: %s)", s.Service, s.Version, s.Env, err, logPath)
 	}
@@ -98,8 +108,14 @@ func (t *Target) Start(ctx context.Context, s runtime.Spec) (runtime.Instance, e
 }
 
 // Stop terminates the instance's process group: SIGTERM, then SIGKILL after Grace.
+// A process that is gone, or whose PID now belongs to another process (its start
+// time differs from in.Boot), is left alone.
 func (t *Target) Stop(ctx context.Context, in runtime.Instance) error {
 	if in.PID <= 0 {
+		return nil
+	}
+	if !t.same(in) {
+		t.forget(in)
 		return nil
 	}
 	grace := t.Grace
@@ -108,27 +124,36 @@ func (t *Target) Stop(ctx context.Context, in runtime.Instance) error {
 	}
 	_ = syscall.Kill(-in.PID, syscall.SIGTERM)
 	deadline := time.Now().Add(grace)
-	for processAlive(t, in.PID) {
+	for t.same(in) {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			_ = syscall.Kill(-in.PID, syscall.SIGKILL)
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.mu.Lock()
-	delete(t.procs, in.PID)
-	t.mu.Unlock()
+	t.forget(in)
 	return nil
 }
 
-// Alive reports whether the instance's process runs and answers on its URL.
+// forget drops in's process from the children this Target watches, unless its PID
+// now belongs to a newer child.
+func (t *Target) forget(in runtime.Instance) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.procs[in.PID]; ok && (in.Boot == 0 || c.boot == 0 || c.boot == in.Boot) {
+		delete(t.procs, in.PID)
+	}
+}
+
+// Alive reports whether the instance's own process runs and answers on its health
+// path.
 func (t *Target) Alive(ctx context.Context, in runtime.Instance) bool {
-	if in.PID > 0 && !processAlive(t, in.PID) {
+	if in.PID > 0 && !t.same(in) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.URL+"/healthz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.HealthURL(), nil)
 	if err != nil {
 		return false
 	}
@@ -140,34 +165,29 @@ func (t *Target) Alive(ctx context.Context, in runtime.Instance) bool {
 	return resp.StatusCode < 500
 }
 
-// processAlive reports whether pid runs. For children of this process the reaper
-// goroutine (cmd.Wait) decides; for adopted ones, signal 0.
-func processAlive(t *Target, pid int) bool {
+// same reports whether the instance's own process still runs. For children of
+// this process the reaper goroutine (cmd.Wait) decides, since their PID cannot be
+// reused before they are reaped; for adopted ones, the PID must name a live process
+// that started at in.Boot.
+func (t *Target) same(in runtime.Instance) bool {
 	t.mu.Lock()
-	reaped, ours := t.procs[pid]
+	c, ours := t.procs[in.PID]
 	t.mu.Unlock()
+	if ours && in.Boot != 0 && c.boot != 0 && c.boot != in.Boot {
+		return false // a newer child of ours reuses the PID; in's process is gone
+	}
 	if ours {
 		select {
-		case <-reaped:
+		case <-c.reaped:
 			return false
 		default:
 			return true
 		}
 	}
-	err := syscall.Kill(pid, 0)
-	if err != nil {
+	if syscall.Kill(in.PID, 0) != nil {
 		return false
 	}
-	// A zombie answers signal 0; look at its state.
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err == nil {
-		for i := len(b) - 1; i > 0; i-- {
-			if b[i] == ')' && i+2 < len(b) {
-				return b[i+2] != 'Z'
-			}
-		}
-	}
-	return true
+	return SameProcess(in.PID, in.Boot)
 }
 
 func waitHealthy(ctx context.Context, url string, timeout time.Duration, exited <-chan error) error {

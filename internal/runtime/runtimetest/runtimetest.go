@@ -27,7 +27,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crashing on purpose")
 		os.Exit(3)
 	}
-	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("HEALTHZ") == "broken" {
+			http.Error(w, "this service answers on /ready", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/ready", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ready") })
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getenv("SLIPWAY_VERSION")+" "+os.Getenv("GREETING"))
 	})
@@ -109,6 +116,52 @@ func Run(t *testing.T, newTarget func(t *testing.T) runtime.Target) {
 		if err == nil {
 			tg.Stop(ctx, in)
 			t.Fatal("Start of a crashing binary succeeded")
+		}
+	})
+
+	t.Run("AliveProbesTheSpecHealthPath", func(t *testing.T) {
+		tg := newTarget(t)
+		s := spec("1.0.0", "HEALTHZ=broken")
+		s.Health = "/ready"
+		in, err := tg.Start(ctx, s)
+		if err != nil {
+			t.Fatalf("Start with health /ready: %v", err)
+		}
+		defer tg.Stop(ctx, in)
+		if in.Health != "/ready" {
+			t.Errorf("Instance.Health = %q, want %q (the Spec's)", in.Health, "/ready")
+		}
+		if !tg.Alive(ctx, in) {
+			t.Errorf("Alive = false for an instance healthy on /ready whose /healthz fails: Alive must probe Instance.Health")
+		}
+	})
+
+	t.Run("ReusedPIDIsNotTheInstance", func(t *testing.T) {
+		tg := newTarget(t)
+		in, err := tg.Start(ctx, spec("1.0.0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tg.Stop(ctx, in)
+		if in.PID == 0 || in.Boot == 0 {
+			t.Skipf("target records no process identity (PID %d, Boot %d)", in.PID, in.Boot)
+		}
+		// A record whose process is gone while its PID now runs something else.
+		stale := in
+		stale.Boot++
+		for _, tg := range []runtime.Target{tg, newTarget(t)} {
+			if tg.Alive(ctx, stale) {
+				t.Errorf("Alive = true for a record naming another process (boot %d, the PID's is %d)", stale.Boot, in.Boot)
+			}
+			if err := tg.Stop(ctx, stale); err != nil {
+				t.Errorf("Stop of a gone process: %v", err)
+			}
+			if !tg.Alive(ctx, in) {
+				t.Fatalf("Stop of a stale record stopped the process that reuses its PID")
+			}
+		}
+		if got := get(t, in.URL+"/"); !strings.HasPrefix(got, "1.0.0") {
+			t.Errorf("instance answers %q after a stale Stop, want 1.0.0", got)
 		}
 	})
 

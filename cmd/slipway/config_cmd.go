@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +41,13 @@ func newConfigCmd() *cobra.Command {
 					return fmt.Errorf("%s: %d %s", path, len(ce.Problems), noun)
 				case err != nil:
 					return err
+				}
+				// Notices are not problems: the file is valid, but something in it
+				// is not acted on yet, and its author should know.
+				if data, err := os.ReadFile(path); err == nil {
+					for _, n := range config.Notices(filepath.Base(path), data) {
+						fmt.Fprintln(cmd.ErrOrStderr(), "notice:", n)
+					}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (service %s, %d pipelines, %d environments)\n",
 					path, c.Service, len(c.Pipelines), len(c.Environments))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -24,13 +25,17 @@ func runConfigCmd(t *testing.T, args ...string) (stdout, stderr string, err erro
 
 func TestConfigValidate(t *testing.T) {
 	example := filepath.Join("..", "..", "examples", "contract-api", "slipway.yaml")
-	out, _, err := runConfigCmd(t, "validate", example)
+	out, notices, err := runConfigCmd(t, "validate", example)
 	if err != nil {
 		t.Fatalf("config validate %s: %v", example, err)
 	}
 	want := example + ": ok (service contract-api, 4 pipelines, 3 environments)\n"
 	if out != want {
 		t.Errorf("config validate output = %q, want %q", out, want)
+	}
+	// contract-api has a pr pipeline: valid, but not run yet, and said so with its place.
+	if !regexp.MustCompile(`^notice: slipway.yaml:\d+:\d+: pipelines.pr: pull-request pipelines are not run yet`).MatchString(notices) {
+		t.Errorf("config validate stderr = %q, want a located notice that pr pipelines are not run yet", notices)
 	}
 
 	bad := filepath.Join(t.TempDir(), "slipway.yaml")

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -93,5 +94,40 @@ func TestClientErrors(t *testing.T) {
 	notRouter := newBackend(t, "x")
 	if _, err := (&Client{AdminURL: notRouter.URL}).Config(context.Background()); err == nil {
 		t.Error("Client.Config against a non-router = nil, want an error")
+	}
+}
+
+// TestInstancesOfOneVersion spreads a version over two instances: both serve, the
+// requests and the weight add up under the version's label.
+func TestInstancesOfOneVersion(t *testing.T) {
+	a, b, v2 := newBackend(t, "v1 a"), newBackend(t, "v1 b"), newBackend(t, "v2")
+	rt := start(t, Options{})
+	backends := append(Spread("v1", 90, a.URL, b.URL), Spread("v2", 10, v2.URL)...)
+	mustApply(t, rt.client, Config{Service: "contract-api", Env: "prod", Backends: backends})
+	c := httpClient()
+	served := map[string]int{}
+	const n = 400
+	for range n {
+		resp, err := c.Get(rt.dataURL + "/contracts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		served[strings.Fields(string(body))[1]]++ // "v1 a GET /contracts" -> "a"
+	}
+	if served["a"] == 0 || served["b"] == 0 {
+		t.Errorf("instances of v1 served %v, want both a and b", served)
+	}
+	body := scrape(t, rt.adminURL)
+	v1Count := served["a"] + served["b"]
+	for _, want := range []string{
+		fmt.Sprintf(`slipway_router_requests_total{code="200",env="prod",route="GET /contracts",service="contract-api",version="v1"} %d`, v1Count),
+		`slipway_router_backend_weight{env="prod",service="contract-api",version="v1"} 90`,
+		`slipway_router_backend_weight{env="prod",service="contract-api",version="v2"} 10`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"strings"
 )
 
-// Backend is one version of the service behind the router.
+// Backend is one instance of a version of the service behind the router. A version
+// with several instances has one Backend each, all with its Version: responses and
+// metrics are labelled by version, so they add up across its instances.
 type Backend struct {
-	// Version labels the backend's responses and metrics; unique within a Config.
+	// Version labels the backend's responses and metrics. A version and URL pair
+	// appears once within a Config.
 	Version string `json:"version"`
 	// URL is the backend's base URL (http or https), for example http://127.0.0.1:8081.
 	URL string `json:"url"`
@@ -48,16 +51,16 @@ func (cfg Config) Validate() error {
 	if strings.TrimSpace(cfg.Env) == "" {
 		add("env is empty: name the environment the router serves")
 	}
-	seen := make(map[string]int, len(cfg.Backends))
+	seen := make(map[[2]string]int, len(cfg.Backends))
 	sum := 0
 	for i, b := range cfg.Backends {
 		where := fmt.Sprintf("backends[%d]", i)
 		if b.Version == "" {
 			add("%s.version is empty: every backend needs a version", where)
-		} else if first, dup := seen[b.Version]; dup {
-			add("%s.version %q duplicates backends[%d]: each version appears once", where, b.Version, first)
+		} else if first, dup := seen[[2]string{b.Version, b.URL}]; dup {
+			add("%s (version %q at %s) duplicates backends[%d]: list each instance of a version once", where, b.Version, b.URL, first)
 		} else {
-			seen[b.Version] = i
+			seen[[2]string{b.Version, b.URL}] = i
 		}
 		if b.Weight < 0 || b.Weight > 100 {
 			add("%s.weight %d is out of range: use a percentage from 0 to 100", where, b.Weight)
@@ -94,6 +97,24 @@ func checkURL(raw string) error {
 		return fmt.Errorf("has a query or fragment: give only scheme, host and an optional path")
 	}
 	return nil
+}
+
+// Spread gives a version's weight to its instances at urls, as evenly as whole
+// percents allow (the first ones take the remainder): Spread("v2", 10, a, b, c)
+// weighs a 4, b 3 and c 3. The weights add up to weight.
+func Spread(version string, weight int, urls ...string) []Backend {
+	if len(urls) == 0 {
+		return nil
+	}
+	out := make([]Backend, len(urls))
+	each, extra := weight/len(urls), weight%len(urls)
+	for i, u := range urls {
+		out[i] = Backend{Version: version, URL: u, Weight: each}
+		if i < extra {
+			out[i].Weight++
+		}
+	}
+	return out
 }
 
 // sameRouting reports whether a and b route identically (Generation aside).

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,8 +31,9 @@ func TestValidate(t *testing.T) {
 			want: []string{"sum to 110"}},
 		{name: "negative weight", cfg: ok(func(c *Config) { c.Backends[0].Weight, c.Backends[1].Weight = -10, 110 }),
 			want: []string{"backends[0].weight -10 is out of range", "backends[1].weight 110 is out of range"}},
-		{name: "duplicate version", cfg: ok(func(c *Config) { c.Backends[1].Version = "v1" }),
-			want: []string{`backends[1].version "v1" duplicates backends[0]`}},
+		{name: "one version, two instances", cfg: ok(func(c *Config) { c.Backends[1].Version = "v1" })},
+		{name: "duplicate instance", cfg: ok(func(c *Config) { c.Backends[1] = c.Backends[0]; c.Backends[1].Weight = 10 }),
+			want: []string{`backends[1] (version "v1" at http://127.0.0.1:8081) duplicates backends[0]`}},
 		{name: "empty version", cfg: ok(func(c *Config) { c.Backends[0].Version = "" }),
 			want: []string{"backends[0].version is empty"}},
 		{name: "bad scheme", cfg: ok(func(c *Config) { c.Backends[0].URL = "ftp://x" }),
@@ -67,5 +69,33 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		weight int
+		urls   []string
+		want   []int
+	}{
+		{100, []string{"a"}, []int{100}},
+		{10, []string{"a", "b", "c"}, []int{4, 3, 3}},
+		{90, []string{"a", "b", "c"}, []int{30, 30, 30}},
+		{1, []string{"a", "b"}, []int{1, 0}},
+		{0, []string{"a", "b"}, []int{0, 0}},
+		{50, nil, nil},
+	}
+	for _, tt := range tests {
+		got := Spread("v1", tt.weight, tt.urls...)
+		var weights []int
+		for i, b := range got {
+			weights = append(weights, b.Weight)
+			if b.Version != "v1" || b.URL != tt.urls[i] {
+				t.Errorf("Spread(%d, %q)[%d] = %+v, want version v1 at %s", tt.weight, tt.urls, i, b, tt.urls[i])
+			}
+		}
+		if !slices.Equal(weights, tt.want) {
+			t.Errorf("Spread(%d, %q) weights = %v, want %v", tt.weight, tt.urls, weights, tt.want)
+		}
 	}
 }

@@ -164,9 +164,13 @@ func (r *Router) build(cfg Config) (*table, error) {
 // longer uses: their idle connections close, requests in flight finish.
 func (r *Router) retire(old, cur Config) {
 	keep := make(map[proxyKey]bool, len(cur.Backends))
+	byVersion := make(map[string]int, len(cur.Backends))
 	for _, b := range cur.Backends {
 		keep[proxyKey{cur.Service, cur.Env, b.Version, b.URL}] = true
-		r.metrics.weight.WithLabelValues(cur.Service, cur.Env, b.Version).Set(float64(b.Weight))
+		byVersion[b.Version] += b.Weight
+	}
+	for v, w := range byVersion {
+		r.metrics.weight.WithLabelValues(cur.Service, cur.Env, v).Set(float64(w))
 	}
 	for _, b := range old.Backends {
 		if old.Service != cur.Service || old.Env != cur.Env || !hasVersion(cur, b.Version) {

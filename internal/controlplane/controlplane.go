@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,11 +39,14 @@ type Options struct {
 	// Data is the state directory (slipway.db, artifacts, instances).
 	Data string
 	// Config is the service's configuration; it is saved to the store. Nil reads the
-	// one saved there before.
+	// one saved there before (Service names it when several services share Data).
 	Config *config.Config
+	// Service picks the stored configuration when Config is nil.
+	Service string
 	// Out receives human progress lines; may be nil.
 	Out io.Writer
-	// Notifier announces incidents; nil announces nothing.
+	// Notifier announces incidents; nil announces nothing. The configuration's
+	// notify.webhook is added to it.
 	Notifier notify.Notifier
 }
 
@@ -81,6 +85,11 @@ func (d DataPlane) AdminURL() string { return "http://" + d.Admin }
 
 // Open assembles the control plane in o.Data.
 func Open(ctx context.Context, o Options) (*Plane, error) {
+	data, err := filepath.Abs(o.Data)
+	if err != nil {
+		return nil, fmt.Errorf("state directory %s: %w", o.Data, err)
+	}
+	o.Data = data
 	st, err := store.Open(ctx, filepath.Join(o.Data, "slipway.db"))
 	if err != nil {
 		return nil, err
@@ -89,8 +98,13 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 	if cfg != nil {
 		err = st.Put(ctx, "service", cfg.Service, cfg)
 	} else {
-		cfg, err = storedConfig(ctx, st)
+		cfg, err = StoredConfig(ctx, st, o.Service)
 	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	notifier, err := notifierFor(cfg, o.Notifier)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -102,7 +116,7 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 	}
 	p := &Plane{Data: o.Data, Config: cfg, Store: st, Artifacts: arts, Target: localrt.New(),
 		routers: map[string]*router.Client{}, providers: map[string]analysis.Provider{}, httpc: &http.Client{Timeout: 5 * time.Second}}
-	p.Incidents = &incident.Manager{Store: st, Notifier: o.Notifier}
+	p.Incidents = &incident.Manager{Store: st, Notifier: notifier}
 	p.Rollouts = &rollout.Controller{Store: st, Router: p.splitter, Metrics: p.metrics, Out: o.Out}
 	p.Deployer = &deploy.Deployer{Config: cfg, Store: st, Artifacts: arts, Target: p.Target, Router: p.splitter,
 		Rollouts: p.Rollouts, Dir: o.Data, Out: o.Out, RolledBack: p.openIncident}
@@ -196,13 +210,27 @@ func (p *Plane) instances(ctx context.Context, service, env, version string) ([]
 	return nil, nil
 }
 
-// openIncident opens the incident of a rolled back rollout.
+// openIncident opens the incident of a rolled back rollout and drafts its
+// post-mortem, whoever drove the rollout.
 func (p *Plane) openIncident(ctx context.Context, r *rollout.Rollout) error {
-	_, err := p.Incidents.OpenForRollout(ctx, r.ID)
+	inc, err := p.Incidents.OpenForRollout(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	_, err = p.DraftPostMortem(ctx, inc.ID)
 	return err
 }
 
-func storedConfig(ctx context.Context, st *store.Store) (*config.Config, error) {
+// StoredConfig returns the configuration of service saved in st; with service
+// empty, the only one there.
+func StoredConfig(ctx context.Context, st *store.Store, service string) (*config.Config, error) {
+	if service != "" {
+		var c config.Config
+		if err := st.Get(ctx, "service", service, &c); err != nil {
+			return nil, fmt.Errorf("service %s: %w (slipway status lists the services)", service, err)
+		}
+		return &c, nil
+	}
 	var cfgs []*config.Config
 	err := st.List(ctx, "service", func(_ string, raw json.RawMessage) error {
 		var c config.Config
@@ -217,11 +245,15 @@ func storedConfig(ctx context.Context, st *store.Store) (*config.Config, error) 
 	}
 	switch len(cfgs) {
 	case 0:
-		return nil, errors.New("no service in this state directory yet")
+		return nil, errors.New("no service in this state directory yet (slipway up starts one)")
 	case 1:
 		return cfgs[0], nil
 	default:
-		return nil, fmt.Errorf("%d services in this state directory; name one", len(cfgs))
+		names := make([]string, len(cfgs))
+		for i, c := range cfgs {
+			names[i] = c.Service
+		}
+		return nil, fmt.Errorf("%d services share this state directory (%s): name one with --service", len(cfgs), strings.Join(names, ", "))
 	}
 }
 

@@ -84,6 +84,9 @@ func (e *Engine) deployTo(ctx context.Context, d *Delivery, i int) error {
 			Message: fmt.Sprintf("%s %s is a release candidate for %s: green in %s, notes %s", a.Service, a.Version, env.Name, prev, rel.Notes),
 			Data:    map[string]any{"gates": prev, "notes": rel.Notes}})
 	}
+	if e.Lock != nil {
+		defer e.Lock(env.Name)()
+	}
 	res, err := e.Deployer.Deploy(ctx, env.Name, a, deploy.Options{Hotfix: rel.Hotfix})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
@@ -50,6 +51,12 @@ type Engine struct {
 	StepEnv []string
 	// Out receives human progress lines; may be nil.
 	Out io.Writer
+	// Subdir is the service's directory inside the repository ("" for the root);
+	// its release tags are then "<subdir>/v1.2.3".
+	Subdir string
+	// Lock, when set, is held around every deploy to an environment so that one
+	// environment never sees two deploys at once; it returns the unlock func.
+	Lock func(env string) (unlock func())
 }
 
 func (e *Engine) printf(format string, args ...any) {
@@ -77,6 +84,13 @@ func (e *Engine) Push(ctx context.Context, branch string) (pipeline.Result, erro
 	if err != nil {
 		return pipeline.Result{}, fmt.Errorf("push %s: %w", branch, err)
 	}
+	return e.PushCommit(ctx, branch, commit)
+}
+
+// PushCommit runs the pipeline branch calls for on commit: main for the main
+// branch, hotfix for fix/* and hotfix/* (the branch pipeline when there is no hotfix
+// pipeline), branch for everything else. Cancelling ctx stops the run.
+func (e *Engine) PushCommit(ctx context.Context, branch, commit string) (pipeline.Result, error) {
 	kind := Kind(branch)
 	p, ok := e.Config.Pipelines[kind]
 	if !ok && kind == "hotfix" {
@@ -90,7 +104,7 @@ func (e *Engine) Push(ctx context.Context, branch string) (pipeline.Result, erro
 		return pipeline.Result{}, err
 	}
 	vars := pipeline.Vars{Commit: commit, Branch: branch}
-	if tag, err := e.Repo.LatestTag(ctx, commit, "v*"); err == nil {
+	if tag, err := e.Repo.LatestTag(ctx, commit, e.tagGlob()); err == nil {
 		vars.BaseRef = tag
 	}
 	if kind == "hotfix" {
@@ -98,19 +112,79 @@ func (e *Engine) Push(ctx context.Context, branch string) (pipeline.Result, erro
 			return pipeline.Result{}, err
 		}
 	}
-	return e.Pipelines.Run(ctx, pipeline.Spec{Service: e.Config.Service, Kind: kind, Branch: branch, Commit: commit,
-		Dir: dir, Pipeline: p, Vars: vars, Env: e.StepEnv})
+	res, err := e.Pipelines.Run(ctx, pipeline.Spec{Service: e.Config.Service, Kind: kind, Branch: branch, Commit: commit,
+		Dir: e.serviceDir(dir), Pipeline: p, Vars: vars, Env: e.stepEnv()})
+	if err == nil && res.Passed && kind == "main" {
+		err = e.Store.Put(ctx, "green", e.Config.Service+"/"+commit, Green{Commit: commit, Run: res.Run, At: time.Now().UTC()})
+	}
+	return res, err
+}
+
+// Green records that the main pipeline passed on a commit: a release requires it.
+type Green struct {
+	Commit string    `json:"commit"`
+	Run    string    `json:"run"`
+	At     time.Time `json:"at"`
+}
+
+// requireGreen refuses to release a commit the main pipeline has not passed on.
+func (e *Engine) requireGreen(ctx context.Context, commit string) error {
+	var g Green
+	err := e.Store.Get(ctx, "green", e.Config.Service+"/"+commit, &g)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("release %s @%s: the main pipeline has not passed on this commit; a release needs it green first (slipway run main)", e.Config.Service, commit[:min(12, len(commit))])
+	}
+	return err
+}
+
+// stepEnv is what every step gets besides its own env: StepEnv, and SLIPWAY_REPO
+// naming the repository (so `slipway check api` finds the base ref from a checkout).
+func (e *Engine) stepEnv() []string {
+	env := append([]string{}, e.StepEnv...)
+	if e.Repo != nil {
+		env = append(env, "SLIPWAY_REPO="+e.Repo.Dir)
+	}
+	return env
+}
+
+// serviceDir is where the service lives inside a checkout of its repository.
+func (e *Engine) serviceDir(checkout string) string {
+	if e.Subdir == "" || e.Subdir == "." {
+		return checkout
+	}
+	return filepath.Join(checkout, e.Subdir)
+}
+
+// tagGlob matches the service's release tags.
+func (e *Engine) tagGlob() string { return e.tagPrefix() + "*" }
+
+// tagPrefix starts every release tag of the service: "v", or "<subdir>/v" for a
+// service living in a subdirectory of its repository.
+func (e *Engine) tagPrefix() string {
+	if e.Subdir == "" || e.Subdir == "." {
+		return "v"
+	}
+	return filepath.ToSlash(e.Subdir) + "/v"
 }
 
 // affected lists the Go packages a branch's changes reach, for focused tests.
 func (e *Engine) affected(ctx context.Context, dir, branch, commit string) (string, error) {
-	base, err := e.Repo.LatestTag(ctx, commit, "v*")
+	base, err := e.Repo.LatestTag(ctx, commit, e.tagGlob())
 	if err != nil {
 		return "", fmt.Errorf("push %s: find the release it branches from: %w", branch, err)
 	}
 	changed, err := e.Repo.ChangedFiles(ctx, base, commit)
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", branch, err)
+	}
+	if e.Subdir != "" && e.Subdir != "." {
+		prefix, inside := filepath.ToSlash(e.Subdir)+"/", changed[:0:0]
+		for _, f := range changed {
+			if rest, ok := strings.CutPrefix(f, prefix); ok {
+				inside = append(inside, rest)
+			}
+		}
+		changed, dir = inside, e.serviceDir(dir)
 	}
 	pkgs, err := pipeline.AffectedPackages(ctx, dir, changed)
 	if err != nil {

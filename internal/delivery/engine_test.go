@@ -11,6 +11,8 @@ import (
 
 	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/executor/local"
+	"github.com/slipway/slipway/internal/pipeline"
 	"github.com/slipway/slipway/internal/store"
 	"github.com/slipway/slipway/internal/vcs"
 )
@@ -55,8 +57,19 @@ func newEngine(t *testing.T) (*Engine, *vcs.Repo) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{Service: "svc", Build: config.Build{Main: "."}}
-	return &Engine{Repo: repo, Config: cfg, Store: st, Artifacts: arts, Dir: dir}, repo
+	cfg := &config.Config{Service: "svc", Build: config.Build{Main: "."},
+		Pipelines: map[string]config.Pipeline{"main": {Steps: []config.Step{{Name: "test", Run: "true"}}}}}
+	runner := &pipeline.Runner{Exec: &local.Executor{}, LogDir: filepath.Join(dir, "logs"), Journal: st}
+	return &Engine{Repo: repo, Config: cfg, Store: st, Artifacts: arts, Dir: dir, Pipelines: runner}, repo
+}
+
+// green runs the main pipeline on main's head, as a release needs.
+func green(t *testing.T, e *Engine) {
+	t.Helper()
+	res, err := e.Push(context.Background(), "main")
+	if err != nil || !res.Passed {
+		t.Fatalf("main pipeline: passed %v, %v", res.Passed, err)
+	}
 }
 
 func commit(t *testing.T, repo *vcs.Repo, file, content, msg string) {
@@ -74,6 +87,10 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 	if err := repo.Tag(ctx, "v1.11.3", "HEAD"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.Release(ctx, "main"); err == nil || !strings.Contains(err.Error(), "main pipeline has not passed") {
+		t.Errorf("release before a green main pipeline = %v, want refused", err)
+	}
+	green(t, e)
 	adopted, err := e.Release(ctx, "main")
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +101,7 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 
 	commit(t, repo, "rules.txt", "rule", "feat(domain): add contract rule validation")
 	commit(t, repo, "docs.txt", "doc", "docs: explain the rule")
+	green(t, e)
 	rel, err := e.Release(ctx, "main")
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +122,7 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 	}
 
 	commit(t, repo, "rules.txt", "rule, fixed", "fix(domain): handle legacy contract edge case")
+	green(t, e)
 	fix, err := e.Release(ctx, "main")
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +132,7 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 	}
 
 	commit(t, repo, "ci.txt", "ci", "chore: tidy CI")
+	green(t, e)
 	if _, err := e.Release(ctx, "main"); !errors.Is(err, ErrNothingToRelease) {
 		t.Errorf("release of a chore = %v, want ErrNothingToRelease", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipway/slipway/internal/artifact"
+	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/release"
 	"github.com/slipway/slipway/internal/store"
 	"github.com/slipway/slipway/internal/vcs"
@@ -27,6 +28,9 @@ type Release struct {
 	Notes    string            `json:"notes"` // path of the release notes
 	Artifact artifact.Artifact `json:"artifact"`
 	Created  time.Time         `json:"created"`
+	// Config is the slipway.yaml of the released commit: a release ships with the
+	// configuration it was built with.
+	Config *config.Config `json:"config,omitempty"`
 }
 
 // Release versions the head of branch from the Conventional Commits since the last
@@ -38,11 +42,20 @@ func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", branch, err)
 	}
-	rel := Release{Commit: head, Created: time.Now().UTC()}
-	prevTag, _ := e.Repo.LatestTag(ctx, head, "v*")
+	return e.ReleaseCommit(ctx, branch, head)
+}
+
+// ReleaseCommit is Release for commit head, the head of branch.
+func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Release, error) {
+	if err := e.requireGreen(ctx, head); err != nil {
+		return Release{}, err
+	}
+	var err error
+	rel := Release{Commit: head, Created: time.Now().UTC(), Config: e.Config}
+	prevTag, _ := e.Repo.LatestTag(ctx, head, e.tagGlob())
 	if prevTag != "" {
 		if at, _ := e.Repo.ResolveRef(ctx, prevTag); at == head {
-			rel.Tag, rel.Version, rel.Bump = prevTag, strings.TrimPrefix(prevTag, "v"), "existing"
+			rel.Tag, rel.Version, rel.Bump = prevTag, strings.TrimPrefix(prevTag, e.tagPrefix()), "existing"
 		}
 	}
 	if rel.Tag == "" {
@@ -52,7 +65,7 @@ func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
 		}
 		current := semver.MustParse("0.0.0")
 		if prevTag != "" {
-			if current, err = semver.NewVersion(prevTag); err != nil {
+			if current, err = semver.NewVersion(strings.TrimPrefix(prevTag, e.tagPrefix())); err != nil {
 				return Release{}, fmt.Errorf("release %s: last tag %s is not a semantic version: %w", branch, prevTag, err)
 			}
 		}
@@ -60,7 +73,7 @@ func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
 		if bump == release.None {
 			return Release{}, fmt.Errorf("release %s: %d commits since %s, none a feat, fix, perf or breaking change: %w", branch, len(commits), prevTag, ErrNothingToRelease)
 		}
-		rel.Version, rel.Tag, rel.Previous, rel.Bump, rel.Commits = next.String(), "v"+next.String(), prevTag, bump.String(), commits
+		rel.Version, rel.Tag, rel.Previous, rel.Bump, rel.Commits = next.String(), e.tagPrefix()+next.String(), prevTag, bump.String(), commits
 		rel.Hotfix = bump == release.Patch
 	}
 	commitTime := rel.Created
@@ -80,6 +93,7 @@ func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
 	if err != nil {
 		return Release{}, err
 	}
+	dir = e.serviceDir(dir)
 	notes := release.Notes(rel.Version, commitTime, release.FromGit(rel.Commits))
 	rel.Notes = filepath.Join(e.Dir, "releases", rel.Version+".md")
 	if err := os.MkdirAll(filepath.Dir(rel.Notes), 0o755); err != nil {

@@ -1,0 +1,81 @@
+package vcs
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Heads returns the head commit of every branch: the local branches when remote is
+// empty, else the remote-tracking branches of remote (as last fetched), named
+// without the remote's prefix.
+func (r *Repo) Heads(ctx context.Context, remote string) (map[string]string, error) {
+	prefix := "refs/heads/"
+	if remote != "" {
+		prefix = "refs/remotes/" + remote + "/"
+	}
+	out, err := r.git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list branches in %s: %w", r.Dir, err)
+	}
+	heads := map[string]string{}
+	for line := range strings.SplitSeq(out, "\n") {
+		hash, ref, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		name := strings.TrimPrefix(ref, prefix)
+		if name == "HEAD" {
+			continue
+		}
+		heads[name] = hash
+	}
+	return heads, nil
+}
+
+// Fetch updates the remote-tracking branches and tags of remote, pruning deleted
+// branches.
+func (r *Repo) Fetch(ctx context.Context, remote string) error {
+	if _, err := r.git(ctx, nil, "fetch", "--quiet", "--prune", "--tags", remote); err != nil {
+		return fmt.Errorf("fetch %s in %s: %w", remote, r.Dir, err)
+	}
+	return nil
+}
+
+// PushTag publishes tag to remote.
+func (r *Repo) PushTag(ctx context.Context, remote, tag string) error {
+	if _, err := r.git(ctx, nil, "push", "--quiet", remote, "refs/tags/"+tag); err != nil {
+		return fmt.Errorf("push tag %s to %s: %w", tag, remote, err)
+	}
+	return nil
+}
+
+// HasRemote reports whether the repository has a remote named name.
+func (r *Repo) HasRemote(ctx context.Context, name string) bool {
+	_, err := r.git(ctx, nil, "remote", "get-url", name)
+	return err == nil
+}
+
+// RefChange is a branch whose head moved: Old is empty for a new branch, New for a
+// deleted one.
+type RefChange struct {
+	Branch, Old, New string
+}
+
+// Diff lists how heads moved from before to after, sorted by branch.
+func Diff(before, after map[string]string) []RefChange {
+	var out []RefChange
+	for b, h := range after {
+		if before[b] != h {
+			out = append(out, RefChange{Branch: b, Old: before[b], New: h})
+		}
+	}
+	for b, h := range before {
+		if _, ok := after[b]; !ok {
+			out = append(out, RefChange{Branch: b, Old: h})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Branch < out[j].Branch })
+	return out
+}

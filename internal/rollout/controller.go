@@ -325,10 +325,10 @@ func (c *Controller) noData(ctx context.Context, r *Rollout, err error) error {
 func (c *Controller) applyWeights(ctx context.Context, r *Rollout) error {
 	var backends []router.Backend
 	if r.Weight < 100 {
-		backends = append(backends, router.Backend{Version: r.Stable.Version, URL: r.Stable.URL, Weight: 100 - r.Weight})
+		backends = append(backends, router.Spread(r.Stable.Version, 100-r.Weight, r.Stable.Instances()...)...)
 	}
 	if r.Weight > 0 {
-		backends = append(backends, router.Backend{Version: r.Candidate.Version, URL: r.Candidate.URL, Weight: r.Weight})
+		backends = append(backends, router.Spread(r.Candidate.Version, r.Weight, r.Candidate.Instances()...)...)
 	}
 	_, err := c.Router(r.Service, r.Env).Apply(ctx, router.Config{Service: r.Service, Env: r.Env, Backends: backends})
 	if err != nil {
@@ -390,7 +390,7 @@ func validate(s Spec) error {
 	if s.Interval <= 0 || s.Bake < s.Interval {
 		errs = append(errs, fmt.Sprintf("interval %s must be positive and at most bake %s", s.Interval, s.Bake))
 	}
-	if s.Stable.URL == "" || s.Candidate.URL == "" {
+	if len(s.Stable.Instances()) == 0 || len(s.Candidate.Instances()) == 0 {
 		errs = append(errs, "stable and candidate need URLs")
 	}
 	if err := s.Judge.Validate(); err != nil {

@@ -21,11 +21,34 @@ const (
 // Terminal reports whether the rollout has ended.
 func (p Phase) Terminal() bool { return p == Promoted || p == RolledBack || p == Aborted }
 
-// Release is one version's backend.
+// Release is one version's backends: the URLs of its instances.
 type Release struct {
 	Version string `json:"version"`
 	Digest  string `json:"digest,omitempty"`
-	URL     string `json:"url"`
+	// URL is the first instance's; rollouts stored before URLs existed have only it.
+	URL string `json:"url"`
+	// URLs are every instance's; the version's weight is spread over them.
+	URLs []string `json:"urls,omitempty"`
+}
+
+// NewRelease is version's Release with its instances at urls.
+func NewRelease(version, digest string, urls ...string) Release {
+	r := Release{Version: version, Digest: digest, URLs: urls}
+	if len(urls) > 0 {
+		r.URL = urls[0]
+	}
+	return r
+}
+
+// Instances returns the URLs of the release's instances: URLs, or URL alone.
+func (r Release) Instances() []string {
+	if len(r.URLs) > 0 {
+		return r.URLs
+	}
+	if r.URL != "" {
+		return []string{r.URL}
+	}
+	return nil
 }
 
 // NoData actions: what a rollout does when metrics cannot be read or stay too thin.

@@ -53,5 +53,9 @@ func commands() []*cobra.Command {
 		newRouterCmd(),
 		newCheckCmd(),
 		newConfigCmd(),
+		newRunsCmd(),
+		newRunCmd(),
+		newLogsCmd(),
+		newVersionCmd(),
 	}
 }

@@ -25,10 +25,15 @@ is how a killed or restarted Slipway carries on.`,
 	}
 	open := func(cmd *cobra.Command) (*controlplane.Plane, error) { return openPlane(cmd) }
 	status := &cobra.Command{
-		Use:   "status [ID]",
-		Short: "Show rollouts, or one with the evidence behind its last verdict",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "status [ID]",
+		Short:             "Show rollouts, or one with the evidence behind its last verdict",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeRollouts,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			p, err := open(cmd)
 			if err != nil {
 				return err
@@ -39,8 +44,22 @@ is how a killed or restarted Slipway carries on.`,
 				if err != nil {
 					return fmt.Errorf("rollout %s: %w (slipway rollout status lists them)", args[0], err)
 				}
+				if format == outputJSON {
+					return writeJSON(cmd.OutOrStdout(), newRolloutDetail(r))
+				}
 				printRollout(cmd, r)
 				return nil
+			}
+			if format == outputJSON {
+				rows := []rolloutRow{}
+				err := listRecords(cmd.Context(), p.Store, "rollout", func(_ string, r rollout.Rollout) {
+					rows = append(rows, rolloutRow{ID: r.ID, Service: r.Service, Env: r.Env, Stable: r.Stable.Version,
+						Candidate: r.Candidate.Version, Profile: r.Profile, Phase: r.Phase, Weight: r.Weight, StartedAt: r.StartedAt})
+				})
+				if err != nil {
+					return err
+				}
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"rollouts": rows})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ROLLOUT\tSERVICE\tENV\tFROM\tTO\tPROFILE\tPHASE\tWEIGHT\tSTARTED")
@@ -59,6 +78,7 @@ is how a killed or restarted Slipway carries on.`,
 			return tw.Flush()
 		},
 	}
+	addOutputFlag(status)
 	cmd.AddCommand(status)
 	for _, a := range []struct {
 		action rollout.Action
@@ -71,9 +91,10 @@ is how a killed or restarted Slipway carries on.`,
 	} {
 		var reason string
 		c := &cobra.Command{
-			Use:   string(a.action) + " ID",
-			Short: a.short,
-			Args:  cobra.ExactArgs(1),
+			Use:               string(a.action) + " ID",
+			Short:             a.short,
+			Args:              cobra.ExactArgs(1),
+			ValidArgsFunction: completeActiveRollouts,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				p, err := open(cmd)
 				if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/incident"
-	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/runtime"
 	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
@@ -34,80 +31,6 @@ func openState(cmd *cobra.Command) (*store.Store, error) {
 	return store.Open(cmd.Context(), path)
 }
 
-func newStatusCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show what runs where: versions, digests, instances, rollouts and open incidents",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openState(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ctx, out := cmd.Context(), cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "SERVICE\tENV\tVERSION\tDIGEST\tINSTANCE\tDEPLOYED\tWARM\tCANDIDATE")
-			err = st.List(ctx, "deployment", func(_ string, raw json.RawMessage) error {
-				var d deploy.Deployment
-				if err := json.Unmarshal(raw, &d); err != nil {
-					return err
-				}
-				inst, warm := "-", "-"
-				if len(d.Instances) > 0 {
-					inst = fmt.Sprintf("%s (pid %d, %s)", d.Instances[0].URL, d.Instances[0].PID, liveness(ctx, d.Instances[0]))
-				}
-				if d.Warm != nil && len(d.Warm.Instances) > 0 {
-					warm = fmt.Sprintf("%s until %s (%s)", d.Warm.Version, d.Warm.WarmUntil.Local().Format(time.TimeOnly), liveness(ctx, d.Warm.Instances[0]))
-				}
-				candidate := "-"
-				if d.Pending != nil {
-					candidate = fmt.Sprintf("%s (rollout %s, %s)", d.Pending.Version, d.Pending.Rollout, liveness(ctx, d.Pending.Instance))
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Service, d.Env, d.Version, short(d.Digest, 19), inst,
-					d.DeployedAt.Local().Format(time.DateTime), warm, candidate)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			tw.Flush()
-			fmt.Fprintln(out)
-			tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ROLLOUT\tENV\tFROM\tTO\tPROFILE\tPHASE\tWEIGHT\tLAST VERDICT")
-			err = st.List(ctx, "rollout", func(_ string, raw json.RawMessage) error {
-				var r rollout.Rollout
-				if err := json.Unmarshal(raw, &r); err != nil {
-					return err
-				}
-				verdict := r.Reason
-				if verdict == "" {
-					verdict = string(r.Last.Outcome) + ": " + r.Last.Reason
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d%%\t%s\n", r.ID, r.Env, r.Stable.Version, r.Candidate.Version, r.Profile, r.Phase, r.Weight, verdict)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			tw.Flush()
-			incs, err := (&incident.Manager{Store: st}).List(ctx)
-			if err != nil {
-				return err
-			}
-			open := 0
-			for _, in := range incs {
-				if !in.Status.Terminal() {
-					open++
-				}
-			}
-			fmt.Fprintf(out, "\n%d incidents, %d not resolved (slipway incidents)\n", len(incs), open)
-			return nil
-		},
-	}
-	return cmd
-}
-
 func newHistoryCmd() *cobra.Command {
 	var f store.Filter
 	var kinds string
@@ -119,6 +42,10 @@ func newHistoryCmd() *cobra.Command {
   slipway history --rollout ro-2 --limit 0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			st, err := openState(cmd)
 			if err != nil {
 				return err
@@ -130,6 +57,12 @@ func newHistoryCmd() *cobra.Command {
 			evs, err := st.Events(cmd.Context(), f)
 			if err != nil {
 				return err
+			}
+			if format == outputJSON {
+				if evs == nil {
+					evs = []store.Event{}
+				}
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"events": evs})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tKIND\tENV\tVERSION\tMESSAGE")
@@ -146,15 +79,25 @@ func newHistoryCmd() *cobra.Command {
 	fl.StringVar(&f.Incident, "incident", "", "only this incident")
 	fl.StringVar(&kinds, "kind", "", "only these kinds, comma separated; 'rollout.*' matches a prefix")
 	fl.IntVar(&f.Limit, "limit", 200, "newest events to show (0: all)")
+	cmd.RegisterFlagCompletionFunc("service", completeServices)
+	cmd.RegisterFlagCompletionFunc("env", completeEnvs)
+	cmd.RegisterFlagCompletionFunc("rollout", completeRollouts)
+	cmd.RegisterFlagCompletionFunc("incident", completeIncidents)
+	addOutputFlag(cmd)
 	return cmd
 }
 
 func newIncidentsCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "incidents [ID]",
-		Short: "List incidents, or show one with its impacted metrics",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "incidents [ID]",
+		Short:             "List incidents, or show one with its impacted metrics",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeIncidents,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			st, err := openState(cmd)
 			if err != nil {
 				return err
@@ -169,6 +112,9 @@ func newIncidentsCmd() *cobra.Command {
 				}
 				if err != nil {
 					return err
+				}
+				if format == outputJSON {
+					return writeJSON(out, in)
 				}
 				fmt.Fprintf(out, "%s  %s\nstatus:    %s (severity %s)\nservice:   %s in %s\nopened:    %s\nstabilized: %s\naffected:  %s (stable %s), rollout %s, rollback executed: %v\nchannel:   %s\n",
 					in.ID, in.Title, in.Status, in.Severity, in.Service, in.Env, in.OpenedAt.Local().Format(time.DateTime),
@@ -185,6 +131,12 @@ func newIncidentsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if format == outputJSON {
+				if incs == nil {
+					incs = []incident.Incident{}
+				}
+				return writeJSON(out, map[string]any{"incidents": incs})
+			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tENV\tAFFECTED\tSTABLE\tOPENED\tTITLE")
 			for _, in := range incs {
@@ -194,15 +146,14 @@ func newIncidentsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	addOutputFlag(cmd)
 	return cmd
 }
 
-// liveness says whether an instance still answers its health check.
-func liveness(ctx context.Context, in runtime.Instance) string {
-	if localrt.New().Alive(ctx, in) {
-		return "up"
-	}
-	return "down"
+// localAlive says whether an instance still answers its health check, the way
+// the local runtime checks its own instances.
+func localAlive(ctx context.Context, in runtime.Instance) bool {
+	return localrt.New().Alive(ctx, in)
 }
 
 func short(s string, n int) string {

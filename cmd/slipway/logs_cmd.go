@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/runtime"
+	"github.com/slipway/slipway/internal/store"
+	"github.com/spf13/cobra"
+)
+
+func newLogsCmd() *cobra.Command {
+	var o logsOptions
+	cmd := &cobra.Command{
+		Use:   "logs --env ENV",
+		Short: "Print the output of an environment's instances: current, kept warm and candidate",
+		Long: `Print what the instances of a service running in ENV wrote: the current version's,
+the previous version's kept warm after a promotion, and a candidate's under rollout.
+With several instances each line starts with [version instance].`,
+		Example: `  slipway logs --env prod --tail 50
+  slipway logs --env prod --version 1.12.1 --follow`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.env == "" {
+				return errors.New("logs: which environment? pass --env ENV (slipway status lists them)")
+			}
+			st, err := openState(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			o.st, o.out, o.poll = st, cmd.OutOrStdout(), logPoll
+			return o.run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.env, "env", "", "the environment (required)")
+	fl.StringVar(&o.version, "version", "", "only instances of this version")
+	fl.StringVar(&o.service, "service", "", "the service, when several share the state directory")
+	fl.BoolVarP(&o.follow, "follow", "f", false, "keep printing new output until interrupted")
+	fl.IntVar(&o.tail, "tail", -1, "print only the last N lines of each instance first (-1: all)")
+	cmd.RegisterFlagCompletionFunc("env", completeEnvs)
+	cmd.RegisterFlagCompletionFunc("version", completeVersions)
+	cmd.RegisterFlagCompletionFunc("service", completeServices)
+	return cmd
+}
+
+type logsOptions struct {
+	env, version, service string
+	follow                bool
+	tail                  int
+
+	st   *store.Store
+	out  io.Writer
+	poll time.Duration
+}
+
+// logSource is one instance's log file and how far it has been printed.
+type logSource struct {
+	label, path string
+	offset      int64
+	partial     []byte // a last line still being written
+}
+
+func (o *logsOptions) run(ctx context.Context) error {
+	srcs, err := o.sources(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := len(srcs) > 1
+	for _, s := range srcs {
+		if err := o.first(s, prefix); err != nil {
+			return err
+		}
+	}
+	if !o.follow {
+		for _, s := range srcs {
+			o.flush(s, prefix)
+		}
+		return nil
+	}
+	tick := time.NewTicker(o.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for _, s := range srcs {
+				o.flush(s, prefix)
+			}
+			return nil
+		case <-tick.C:
+		}
+		// A rollout may have started or ended an instance since: follow what
+		// the deployment record names now.
+		if now, err := o.sources(ctx); err == nil {
+			srcs = mergeSources(srcs, now)
+			prefix = prefix || len(srcs) > 1
+		}
+		for _, s := range srcs {
+			if err := o.copy(s, prefix); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sources lists the log files of the selected instances.
+func (o *logsOptions) sources(ctx context.Context) ([]*logSource, error) {
+	var deps []deploy.Deployment
+	err := listRecords(ctx, o.st, "deployment", func(id string, d deploy.Deployment) {
+		if d.Env == o.env && (o.service == "" || recordService(id) == o.service) {
+			deps = append(deps, d)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(deps) == 0 && o.service != "":
+		return nil, fmt.Errorf("logs: nothing of %s is deployed to %s (slipway status shows what runs where)", o.service, o.env)
+	case len(deps) == 0:
+		return nil, fmt.Errorf("logs: nothing is deployed to %s (slipway status shows what runs where)", o.env)
+	case len(deps) > 1:
+		var names []string
+		for _, d := range deps {
+			names = append(names, d.Service)
+		}
+		return nil, fmt.Errorf("logs: %s runs several services (%s): pass --service", o.env, strings.Join(names, ", "))
+	}
+	d := deps[0]
+	type inst struct {
+		version, role string
+		in            runtime.Instance
+	}
+	var all []inst
+	for _, in := range d.Instances {
+		all = append(all, inst{d.Version, "", in})
+	}
+	if d.Warm != nil {
+		for _, in := range d.Warm.Instances {
+			all = append(all, inst{d.Warm.Version, "warm", in})
+		}
+	}
+	if d.Pending != nil {
+		all = append(all, inst{d.Pending.Version, "candidate", d.Pending.Instance})
+	}
+	var out []*logSource
+	var versions []string
+	for i, in := range all {
+		versions = append(versions, in.version)
+		if o.version != "" && in.version != o.version || in.in.Log == "" {
+			continue
+		}
+		name := in.in.ID
+		if name == "" && in.in.PID > 0 {
+			name = fmt.Sprintf("pid %d", in.in.PID)
+		} else if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		label := in.version + " " + name
+		if in.role != "" {
+			label += " " + in.role
+		}
+		out = append(out, &logSource{label: label, path: in.in.Log})
+	}
+	if len(out) == 0 {
+		what := "no instance"
+		if o.version != "" {
+			what = "no instance of " + o.version
+		}
+		return nil, fmt.Errorf("logs: %s in %s of %s has a log file (running there: %s)", what, o.env, d.Service, orNone(uniqStrings(versions)))
+	}
+	return out, nil
+}
+
+// mergeSources keeps the sources already followed and adds new ones.
+func mergeSources(old, now []*logSource) []*logSource {
+	for _, n := range now {
+		found := false
+		for _, s := range old {
+			found = found || s.path == n.path
+		}
+		if !found {
+			old = append(old, n)
+		}
+	}
+	return old
+}
+
+// first prints the last o.tail lines of s (all with -1) and remembers where
+// the file ended.
+func (o *logsOptions) first(s *logSource, prefix bool) error {
+	b, err := os.ReadFile(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // not written yet: following picks it up
+	}
+	if err != nil {
+		return fmt.Errorf("logs: %s: %w", s.label, err)
+	}
+	s.offset = int64(len(b))
+	if o.tail >= 0 {
+		b = lastLines(b, o.tail)
+	}
+	o.lines(s, b, prefix)
+	return nil
+}
+
+// copy prints what was appended to s since the last look.
+func (o *logsOptions) copy(s *logSource, prefix bool) error {
+	f, err := os.Open(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logs: %s: %w", s.label, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() < s.offset {
+		s.offset = 0 // truncated or replaced: start over
+	}
+	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
+		return fmt.Errorf("logs: %s: %w", s.label, err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("logs: %s: %w", s.label, err)
+	}
+	s.offset += int64(len(b))
+	o.lines(s, b, prefix)
+	return nil
+}
+
+// lines prints the complete lines of b, keeping an unfinished last one for later.
+func (o *logsOptions) lines(s *logSource, b []byte, prefix bool) {
+	b = append(s.partial, b...)
+	i := bytes.LastIndexByte(b, '\n')
+	s.partial = append([]byte(nil), b[i+1:]...)
+	if i < 0 {
+		return
+	}
+	for line := range strings.Lines(string(b[:i+1])) {
+		if prefix {
+			fmt.Fprintf(o.out, "[%s] ", s.label)
+		}
+		io.WriteString(o.out, line)
+	}
+}
+
+// flush prints an unfinished last line.
+func (o *logsOptions) flush(s *logSource, prefix bool) {
+	if p := s.partial; len(p) > 0 {
+		s.partial = nil
+		o.lines(s, append(p, '\n'), prefix)
+	}
+}
+
+// lastLines returns the last n lines of b.
+func lastLines(b []byte, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	end := len(b)
+	if end > 0 && b[end-1] == '\n' {
+		end--
+	}
+	for i := end - 1; i >= 0; i-- {
+		if b[i] == '\n' {
+			n--
+			if n == 0 {
+				return b[i+1:]
+			}
+		}
+	}
+	return b
+}
+
+func uniqStrings(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -2,8 +2,10 @@ package artifact
 
 import (
 	"context"
+	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,10 +25,19 @@ type BuildInput struct {
 	Version string // release version, e.g. 1.12.0; stamped as main.version
 	Commit  string // git commit hash (7 to 64 hex digits) the source is at
 
-	SourceDir string // a checked-out source tree (has go.mod)
+	SourceDir string // a checked-out source tree (has go.mod when Main is built)
 	// Main is the main package inside SourceDir, e.g. ./cmd/contract-api.
-	// Default ".".
+	// Default "." when Run is empty.
 	Main string
+	// Run, when set, builds the service instead of go build: a shell command
+	// (sh -c) run in SourceDir with SLIPWAY_SERVICE, SLIPWAY_VERSION and
+	// SLIPWAY_COMMIT in its environment, its output going to Log, stopped after
+	// 30 minutes. It excludes Main and requires Binary.
+	Run string
+	// Binary is the executable Run produces, relative to SourceDir, e.g.
+	// target/release/quote-api. It must be a regular, executable file; the
+	// artifact holds it exactly as the Go binary would be held.
+	Binary string
 	// Created is the fixed build timestamp (the commit time) used for the
 	// image config, the layer's file times, the SBOM and the provenance, so
 	// that equal inputs give the same digest. Default: the Unix epoch.
@@ -58,16 +69,30 @@ func (in BuildInput) validate() error {
 	if strings.HasPrefix(in.Main, "-") {
 		errs = append(errs, fmt.Errorf("main package %q: must be a package path such as ./cmd/%s", in.Main, in.Service))
 	}
+	switch {
+	case in.Run != "" && in.Main != "":
+		errs = append(errs, fmt.Errorf("main package %q and build command %q: give one, Main for go build or Run with Binary", in.Main, in.Run))
+	case in.Run != "" && in.Binary == "":
+		errs = append(errs, fmt.Errorf("build command %q: Binary is empty: name the executable it produces, relative to the source directory", in.Run))
+	case in.Run == "" && in.Binary != "":
+		errs = append(errs, fmt.Errorf("binary %q: Run is empty: give the command that produces it", in.Binary))
+	}
+	if in.Binary != "" && !validRelPath(in.Binary) {
+		errs = append(errs, fmt.Errorf("binary %q: must be a file path relative to the source directory, inside it", in.Binary))
+	}
 	return errors.Join(errs...)
 }
 
-// Build compiles in.Main into a static binary, packs it into a reproducible
-// OCI image, writes its SBOM and vulnerability report, signs its digest and
-// records it in the store. Building the same inputs again returns the stored
+// Build compiles in.Main into a static binary (or runs in.Run and takes
+// in.Binary), packs it into a reproducible OCI image, writes its SBOM and
+// vulnerability report, signs its digest and records it in the store. A
+// binary without Go build information gets an SBOM of what can be known (its
+// hash, format and platform, how it was built) and a report that says it was
+// not scanned. Building the same inputs again returns the stored
 // artifact. A different digest for a service and version that already exist
 // is refused with ErrVersionExists.
 func (s *Store) Build(ctx context.Context, in BuildInput) (Artifact, error) {
-	if in.Main == "" {
+	if in.Main == "" && in.Run == "" {
 		in.Main = "."
 	}
 	if in.Created.IsZero() {
@@ -90,20 +115,34 @@ func (s *Store) Build(ctx context.Context, in BuildInput) (Artifact, error) {
 	defer os.RemoveAll(work)
 
 	binPath := filepath.Join(work, in.Service)
-	if err := compile(ctx, s.goBin, in, binPath, in.Log); err != nil {
-		return Artifact{}, err
+	var info *buildinfo.BuildInfo // nil for a binary that is not Go
+	if in.Run != "" {
+		if err := runBuild(ctx, in, binPath, in.Log); err != nil {
+			return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
+		}
+		info, _ = buildinfo.ReadFile(binPath) // a Go binary keeps its modules in the SBOM and scan
+	} else {
+		if err := compile(ctx, s.goBin, in, binPath, in.Log); err != nil {
+			return Artifact{}, err
+		}
+		if info, err = buildinfo.ReadFile(binPath); err != nil {
+			return Artifact{}, fmt.Errorf("build %s %s: read build info: %w", in.Service, in.Version, err)
+		}
 	}
 	bin, err := os.ReadFile(binPath)
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
 	}
-	info, err := buildinfo.ReadFile(binPath)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("build %s %s: read build info: %w", in.Service, in.Version, err)
+	goos, goarch, format, goVersion := "", "", "go", ""
+	if info != nil {
+		goos, goarch, goVersion = setting(info, "GOOS"), setting(info, "GOARCH"), info.GoVersion
+	}
+	if goos == "" || goarch == "" {
+		goos, goarch, format = platform(binPath)
 	}
 	img, err := buildImage(imageSpec{
 		service: in.Service, version: in.Version, commit: in.Commit, created: in.Created,
-		goos: setting(info, "GOOS"), goarch: setting(info, "GOARCH"), binary: bin,
+		goos: goos, goarch: goarch, binary: bin,
 	})
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
@@ -120,19 +159,25 @@ func (s *Store) Build(ctx context.Context, in BuildInput) (Artifact, error) {
 		return a, nil
 	}
 
-	sbom, components, err := makeSBOM(sbomInput{service: in.Service, version: in.Version, commit: in.Commit, digest: d, created: in.Created, info: info})
+	sbom, components, err := makeSBOM(sbomInput{service: in.Service, version: in.Version, commit: in.Commit, digest: d, created: in.Created,
+		info: info, run: in.Run, binary: in.Binary, format: format, goos: goos, goarch: goarch, sha256: sha256Hex(bin)})
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
 	}
 	logf("sbom %d components", components)
 
-	report, err := s.scanBinary(ctx, binPath)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
+	var report Report
+	if info != nil {
+		if report, err = s.scanBinary(ctx, binPath); err != nil {
+			return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
+		}
+		logf("scan %d vulnerabilities (%s)", len(report.Findings), report.DB)
+	} else {
+		report = notScanned(in.Binary, format)
+		logf("scan skipped: %s", report.Note)
 	}
-	logf("scan %d vulnerabilities (%s)", len(report.Findings), report.DB)
 
-	prov, err := provenance(in.Service, in.Version, in.Commit, in.Main, d, in.Created, info.GoVersion)
+	prov, err := provenance(in, d, goVersion)
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
 	}
@@ -256,6 +301,11 @@ func (s *Store) refDigest(ref string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func setting(info *buildinfo.BuildInfo, key string) string {

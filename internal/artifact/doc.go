@@ -1,14 +1,18 @@
 // Package artifact builds, stores and checks Slipway's release artifacts.
 //
-// An artifact is an OCI image holding one statically linked Go binary at
-// /app/<service>, addressed by the sha256 digest of its manifest. It is built
-// once, on main, and the same digest is then deployed to every environment.
-// Next to the image the store keeps, per digest:
+// An artifact is an OCI image holding one executable at /app/<service>,
+// addressed by the sha256 digest of its manifest: a statically linked Go binary
+// built with go build, or whatever a service's own build command produces (any
+// language; [BuildInput.Run] and [BuildInput.Binary]). It is built once, on
+// main, and the same digest is then deployed to every environment. Next to the
+// image the store keeps, per digest:
 //
-//   - a CycloneDX SBOM made from the binary's embedded build information,
+//   - a CycloneDX SBOM made from the binary's embedded Go build information,
+//     or, for a binary without it, from what can be known (hash, format,
+//     platform, the command that built it),
 //   - a vulnerability report from govulncheck, run offline in binary mode
 //     against an OSV database that ships with Slipway (or one given with
-//     [WithVulnDB]),
+//     [WithVulnDB]); a binary that is not Go is reported as not scanned,
 //   - a cosign-compatible simple-signing signature over the manifest digest,
 //     made with the store's ECDSA P-256 key,
 //   - an in-toto provenance statement naming the commit it was built from.

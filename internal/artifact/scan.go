@@ -31,6 +31,15 @@ type Report struct {
 	DB       string    `json:"db"`       // which database was used
 	Mode     string    `json:"mode"`     // "binary"
 	Findings []Finding `json:"findings"` // sorted by ID, then module
+	// Note says why nothing was scanned, for a binary the scanner cannot read.
+	Note string `json:"note,omitempty"`
+}
+
+// notScanned is the report of a binary without Go build information: govulncheck
+// reads Go binaries only, so no finding is claimed either way.
+func notScanned(binary, format string) Report {
+	return Report{Scanner: "none", Mode: "none", Findings: []Finding{},
+		Note: fmt.Sprintf("%s (%s) has no Go build information; govulncheck scans Go binaries only: scan it with a tool for its language in the pipeline", binary, format)}
 }
 
 // Finding is one advisory affecting one module of the binary.

@@ -71,32 +71,44 @@ func sha256Digest(b []byte) string {
 }
 
 // provenance is an in-toto v1 statement with a SLSA v1 predicate describing
-// how the artifact was built. It is deterministic for equal inputs.
-func provenance(service, version, commit, main string, d digest, created time.Time, goVersion string) ([]byte, error) {
+// how the artifact was built: by go build (in.Main) or by a command (in.Run). It
+// is deterministic for equal inputs. goVersion is empty when the binary is not Go.
+func provenance(in BuildInput, d digest, goVersion string) ([]byte, error) {
+	buildType := "https://slipway.dev/buildtypes/go-binary/v1"
+	external := map[string]any{"service": in.Service, "version": in.Version, "main": in.Main}
+	internal := map[string]any{
+		"go":      goVersion,
+		"flags":   []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -X main.version=" + in.Version},
+		"env":     []string{"CGO_ENABLED=0"},
+		"created": in.Created.UTC().Format(time.RFC3339),
+	}
+	if in.Run != "" {
+		buildType = "https://slipway.dev/buildtypes/command/v1"
+		external = map[string]any{"service": in.Service, "version": in.Version, "run": in.Run, "binary": in.Binary}
+		internal = map[string]any{
+			"shell":   "sh -c",
+			"env":     []string{"SLIPWAY_SERVICE=" + in.Service, "SLIPWAY_VERSION=" + in.Version, "SLIPWAY_COMMIT=" + in.Commit},
+			"created": in.Created.UTC().Format(time.RFC3339),
+		}
+		if goVersion != "" {
+			internal["go"] = goVersion
+		}
+	}
 	stmt := map[string]any{
 		"_type": "https://in-toto.io/Statement/v1",
 		"subject": []map[string]any{{
-			"name":   service,
+			"name":   in.Service,
 			"digest": map[string]string{"sha256": d.hex},
 		}},
 		"predicateType": "https://slsa.dev/provenance/v1",
 		"predicate": map[string]any{
 			"buildDefinition": map[string]any{
-				"buildType": "https://slipway.dev/buildtypes/go-binary/v1",
-				"externalParameters": map[string]any{
-					"service": service,
-					"version": version,
-					"main":    main,
-				},
-				"internalParameters": map[string]any{
-					"go":      goVersion,
-					"flags":   []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -X main.version=" + version},
-					"env":     []string{"CGO_ENABLED=0"},
-					"created": created.UTC().Format(time.RFC3339),
-				},
+				"buildType":          buildType,
+				"externalParameters": external,
+				"internalParameters": internal,
 				"resolvedDependencies": []map[string]any{{
 					"name":   "source",
-					"digest": map[string]string{"gitCommit": commit},
+					"digest": map[string]string{"gitCommit": in.Commit},
 				}},
 			},
 			"runDetails": map[string]any{

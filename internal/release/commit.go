@@ -43,6 +43,9 @@ type Commit struct {
 	// Merge is set for merge commits ("Merge branch ...", "Merge pull request ...");
 	// they carry no change of their own and are left out of versions and notes.
 	Merge bool
+	// Parents are the hashes of the commit's parents, oldest first, when the commit
+	// was read with them ([ReadHistory]); nil otherwise.
+	Parents []string
 }
 
 // Footer is one trailer of a commit message, such as "Refs: #12".

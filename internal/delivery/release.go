@@ -74,7 +74,7 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 			return Release{}, fmt.Errorf("release %s: %d commits since %s, none a feat, fix, perf or breaking change: %w", branch, len(commits), prevTag, ErrNothingToRelease)
 		}
 		rel.Version, rel.Tag, rel.Previous, rel.Bump, rel.Commits = next.String(), e.tagPrefix()+next.String(), prevTag, bump.String(), commits
-		rel.Hotfix = bump == release.Patch
+		rel.Hotfix = bump == release.Patch && release.HotfixPath(ctx, e.Repo.Dir, prevTag, head)
 	}
 	commitTime := rel.Created
 	if log, err := e.Repo.Log(ctx, "", head); err == nil && len(log) > 0 {
@@ -103,7 +103,7 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 		return Release{}, fmt.Errorf("release %s: write notes: %w", rel.Version, err)
 	}
 	rel.Artifact, err = e.Artifacts.Build(ctx, artifact.BuildInput{Service: e.Config.Service, Version: rel.Version, Commit: head,
-		SourceDir: dir, Main: e.Config.Build.Main, Created: commitTime, Log: indent(e.Out)})
+		SourceDir: dir, Main: e.Config.Build.Main, Run: e.Config.Build.Run, Binary: e.Config.Build.Binary, Created: commitTime, Log: indent(e.Out)})
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
 	}

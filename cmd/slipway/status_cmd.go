@@ -135,6 +135,8 @@ func instanceCell(ins []instanceStatus) string {
 // releaseNext says what a release waits for, with the command that moves it on.
 func releaseNext(r releaseStatus) string {
 	switch {
+	case r.RollingOut != "":
+		return "rolling out in " + r.RollingOut
 	case r.WaitingFor != "":
 		return fmt.Sprintf("waits for promotion to %s: slipway promote %s %s", r.WaitingFor, r.Version, r.WaitingFor)
 	case r.Ready:

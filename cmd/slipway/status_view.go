@@ -87,6 +87,8 @@ type releaseStatus struct {
 	WaitingFor string `json:"waiting_for,omitempty"`
 	// Running lists the environments whose current deployment is this digest.
 	Running []string `json:"running,omitempty"`
+	// RollingOut names the environment it is the candidate of a rollout in.
+	RollingOut string `json:"rolling_out,omitempty"`
 }
 
 type rolloutStatus struct {
@@ -338,8 +340,15 @@ func (s *serviceState) release(r delivery.Release, envs []string, deps map[strin
 		return ok && r.Artifact.Digest != "" && d.Digest == r.Artifact.Digest && d.SmokeOK
 	}
 	for _, env := range envs {
-		if d, ok := deps[env]; ok && r.Artifact.Digest != "" && d.Digest == r.Artifact.Digest {
+		d, ok := deps[env]
+		if !ok || r.Artifact.Digest == "" {
+			continue
+		}
+		if d.Digest == r.Artifact.Digest {
 			out.Running = append(out.Running, env)
+		}
+		if d.Pending != nil && d.Pending.Digest == r.Artifact.Digest {
+			out.RollingOut = env
 		}
 	}
 	if s.cfg == nil || len(s.cfg.Environments) == 0 {

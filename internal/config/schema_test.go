@@ -64,7 +64,7 @@ func instance(t *testing.T, src []byte) any {
 
 func TestSchemaAcceptsValidFiles(t *testing.T) {
 	s := compileSchema(t)
-	for _, path := range []string{"testdata/valid.yaml", "../../examples/contract-api/slipway.yaml"} {
+	for _, path := range []string{"testdata/valid.yaml", "../../examples/contract-api/slipway.yaml", "../../examples/quote-api/slipway.yaml"} {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,3 @@
+module quote-api
+
+go 1.22

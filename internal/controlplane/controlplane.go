@@ -203,7 +203,7 @@ func (p *Plane) instances(ctx context.Context, service, env, version string) ([]
 	case dep.Version == version:
 		return dep.Instances, nil
 	case dep.Pending != nil && dep.Pending.Version == version:
-		return []runtime.Instance{dep.Pending.Instance}, nil
+		return dep.Pending.Instances, nil
 	case dep.Warm != nil && dep.Warm.Version == version:
 		return dep.Warm.Instances, nil
 	}

@@ -4,40 +4,44 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/rollout"
-	"github.com/slipway/slipway/internal/router"
 	"github.com/slipway/slipway/internal/runtime"
 	"github.com/slipway/slipway/internal/store"
 )
 
-// rollout runs a canary from the current version to the new instance. The candidate
-// and the rollout id are recorded on the deployment before the rollout starts, so
-// Resume can finish it after a crash.
-func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Deployment, a Artifact, inst runtime.Instance, o Options, res Result) (Result, error) {
+// rollout runs a canary from the current version to the new instances. The
+// candidate and the rollout id are recorded on the deployment before the rollout
+// starts, so Resume can finish it after a crash.
+func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Deployment, a Artifact, insts []runtime.Instance, o Options, res Result) (Result, error) {
+	abandon := func(err error) (Result, error) {
+		d.stop(ctx, insts)
+		return res, d.fail(ctx, env.Name, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err))
+	}
 	spec, err := rolloutSpec(d.Config.Service, env, o.Hotfix)
 	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err)
+		return abandon(err)
 	}
-	spec.Stable = rollout.Release{Version: cur.Version, Digest: cur.Digest, URL: cur.Instances[0].URL}
-	spec.Candidate = rollout.Release{Version: a.Version, Digest: a.Digest, URL: inst.URL}
+	spec.Stable = rollout.NewRelease(cur.Version, cur.Digest, urls(cur.Instances)...)
+	spec.Candidate = rollout.NewRelease(a.Version, a.Digest, urls(insts)...)
 	id, err := d.Rollouts.NewID(ctx)
 	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, err
+		return abandon(err)
 	}
-	cur.Pending = &Pending{Version: a.Version, Digest: a.Digest, Instance: inst, Hotfix: o.Hotfix, Rollout: id}
-	if err := d.Store.Put(ctx, "deployment", deploymentID(a.Service, env.Name), cur); err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, err
+	cur.Pending = &Pending{Version: a.Version, Digest: a.Digest, Hotfix: o.Hotfix, Rollout: id}
+	cur.Pending.setInstances(insts)
+	if err := d.put(ctx, cur); err != nil {
+		return abandon(err)
 	}
 	r, err := d.Rollouts.Start(ctx, id, spec)
 	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
+		res, err = abandon(err)
 		cur.Pending = nil
-		d.Store.Put(context.WithoutCancel(ctx), "deployment", deploymentID(a.Service, env.Name), cur)
+		if perr := d.put(context.WithoutCancel(ctx), cur); perr != nil {
+			err = errors.Join(err, perr)
+		}
 		return res, err
 	}
 	return d.runRollout(ctx, env, cur, r, res)
@@ -55,7 +59,8 @@ func (d *Deployer) runRollout(ctx context.Context, env *config.Environment, cur 
 }
 
 // settle records the end of a rollout on the deployment: the candidate becomes the
-// deployment (the stable kept warm), or is stopped.
+// deployment (the stable kept warm, the version warm before it stopped), or is
+// stopped, and a rolled back digest is quarantined in the environment.
 func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Deployment, r *rollout.Rollout) (Outcome, error) {
 	p := cur.Pending
 	a := Artifact{Service: cur.Service, Version: p.Version, Digest: p.Digest}
@@ -63,9 +68,13 @@ func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Depl
 	case rollout.Promoted:
 		keep := env.Rollout.KeepWarm.D()
 		dep := Deployment{Service: cur.Service, Env: env.Name, Version: p.Version, Digest: p.Digest,
-			Instances: []runtime.Instance{p.Instance}, SmokeOK: true, DeployedAt: d.now(), Rollout: r.ID,
-			Warm: &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now().Add(keep)}}
-		if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, env.Name), dep); err != nil {
+			Instances: p.Instances, SmokeOK: true, DeployedAt: d.now(), Rollout: r.ID,
+			Warm:    &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now().Add(keep)},
+			Retired: without(cur.all(), append(slices.Clone(p.Instances), cur.Instances...))}
+		if err := d.put(ctx, dep); err != nil {
+			return "", err
+		}
+		if _, err := d.retire(ctx, dep); err != nil {
 			return "", err
 		}
 		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s promoted in %s; %s kept warm for %s", a.Service, a.Version, env.Name, cur.Version, keep),
@@ -76,16 +85,22 @@ func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Depl
 		if r.Phase == rollout.Aborted {
 			outcome = Aborted
 		}
-		if outcome == RolledBack && d.RolledBack != nil {
-			if err := d.RolledBack(ctx, r); err != nil {
+		if outcome == RolledBack {
+			if err := d.quarantine(ctx, env.Name, p, r); err != nil {
 				return "", err
 			}
-		}
-		if err := d.Target.Stop(context.WithoutCancel(ctx), p.Instance); err != nil {
-			return "", err
+			if d.RolledBack != nil {
+				if err := d.RolledBack(ctx, r); err != nil {
+					return "", err
+				}
+			}
 		}
 		cur.Pending = nil
-		if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, env.Name), cur); err != nil {
+		cur.Retired = append(cur.Retired, p.Instances...)
+		if err := d.put(ctx, cur); err != nil {
+			return "", err
+		}
+		if _, err := d.retire(ctx, cur); err != nil {
 			return "", err
 		}
 		d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s %s in %s; %s serves 100%%", a.Service, a.Version, outcome, env.Name, cur.Version),
@@ -96,8 +111,9 @@ func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Depl
 	}
 }
 
-// Resume finishes what a previous control plane left: every deployment with a pending
-// candidate has its rollout run to the end and settled. A rollout that never got
+// Resume finishes what a previous control plane left: retired instances are
+// stopped, and every deployment with a pending candidate has its rollout run to the
+// end and settled. A rollout that never got
 // stored is undone: its candidate is stopped and the stable keeps all traffic.
 func (d *Deployer) Resume(ctx context.Context) ([]Result, error) {
 	var results []Result
@@ -110,10 +126,14 @@ func (d *Deployer) Resume(ctx context.Context) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
+		// Instances retired just before the previous control plane stopped.
+		if cur, err = d.retire(ctx, cur); err != nil {
+			return results, err
+		}
 		if cur.Pending == nil || env.Rollout == nil {
 			continue
 		}
-		res := Result{Env: env.Name, Version: cur.Pending.Version, Instance: cur.Pending.Instance}
+		res := Result{Env: env.Name, Version: cur.Pending.Version, Instance: cur.Pending.Instance, Instances: cur.Pending.Instances}
 		r, err := d.Rollouts.Load(ctx, cur.Pending.Rollout)
 		if errors.Is(err, store.ErrNotFound) {
 			if err := d.undo(ctx, cur); err != nil {
@@ -138,17 +158,17 @@ func (d *Deployer) Resume(ctx context.Context) ([]Result, error) {
 
 // undo stops a candidate whose rollout never started and puts all traffic on the stable.
 func (d *Deployer) undo(ctx context.Context, cur Deployment) error {
-	_, err := d.Router(cur.Service, cur.Env).Apply(ctx, router.Config{Service: cur.Service, Env: cur.Env,
-		Backends: []router.Backend{{Version: cur.Version, URL: cur.Instances[0].URL, Weight: 100}}})
+	_, err := d.Router(cur.Service, cur.Env).Apply(ctx, serving(cur.Service, cur.Env, cur.Version, cur.Instances))
 	if err != nil {
 		return fmt.Errorf("undo %s in %s: %w", cur.Pending.Version, cur.Env, err)
 	}
-	if err := d.Target.Stop(ctx, cur.Pending.Instance); err != nil {
+	a := Artifact{Service: cur.Service, Version: cur.Pending.Version, Digest: cur.Pending.Digest}
+	cur.Retired = append(cur.Retired, cur.Pending.Instances...)
+	cur.Pending = nil
+	if err := d.put(ctx, cur); err != nil {
 		return err
 	}
-	a := Artifact{Service: cur.Service, Version: cur.Pending.Version, Digest: cur.Pending.Digest}
-	cur.Pending = nil
-	if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, cur.Env), cur); err != nil {
+	if _, err := d.retire(ctx, cur); err != nil {
 		return err
 	}
 	d.event(ctx, cur.Env, a, "deploy.failed", fmt.Sprintf("%s %s in %s: interrupted before its rollout started; %s keeps 100%%", a.Service, a.Version, cur.Env, cur.Version), nil)

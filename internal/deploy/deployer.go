@@ -7,14 +7,11 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/slipway/slipway/internal/analysis"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/rollout"
-	"github.com/slipway/slipway/internal/router"
 	"github.com/slipway/slipway/internal/runtime"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -23,6 +20,7 @@ import (
 type records interface {
 	Put(ctx context.Context, kind, id string, v any) error
 	Get(ctx context.Context, kind, id string, v any) error
+	Delete(ctx context.Context, kind, id string) error
 	Append(ctx context.Context, e store.Event) (store.Event, error)
 }
 
@@ -57,17 +55,35 @@ type Deployer struct {
 type Options struct {
 	// Hotfix selects the rollout's hotfix profile.
 	Hotfix bool
+	// Force deploys where Slipway would refuse: it clears the digest's quarantine in
+	// the environment (Reason is then required), and where a canary cannot run
+	// because the stable does not answer, it replaces the stable at once.
+	Force bool
+	// Reason says why Force was needed; it is journaled.
+	Reason string
 }
 
 // Result says how a deploy ended.
 type Result struct {
-	Env      string
-	Version  string
-	Outcome  Outcome
-	Smoke    []SmokeResult
-	Rollout  *rollout.Rollout
-	Instance runtime.Instance
+	Env     string
+	Version string
+	Outcome Outcome
+	Smoke   []SmokeResult
+	Rollout *rollout.Rollout
+	// Instances are the new version's instances; Instance is the first of them.
+	Instance  runtime.Instance
+	Instances []runtime.Instance
 }
+
+// Errors callers match.
+var (
+	// ErrQuarantined refuses a digest rolled back in the environment (see Quarantine).
+	ErrQuarantined = errors.New("quarantined")
+	// ErrStableDown refuses a canary whose stable does not answer.
+	ErrStableDown = errors.New("stable does not answer")
+	// ErrRolloutUnderWay refuses a deploy while a rollout runs in the environment.
+	ErrRolloutUnderWay = errors.New("a rollout is under way")
+)
 
 func (d *Deployer) now() time.Time {
 	if d.Now != nil {
@@ -89,76 +105,158 @@ func (d *Deployer) Current(ctx context.Context, env string) (Deployment, error) 
 	return dep, err
 }
 
-// Deploy puts a into env. Errors leave the environment as it was: the new instance is
-// stopped and traffic stays on the previous version.
+// Deploy puts a into env. Errors leave the environment as it was: the new instances
+// are stopped and traffic stays on the previous version.
+//
+// Deploy refuses a digest quarantined in env, and a canary whose stable does not
+// answer, unless o.Force. A redeploy of the running digest whose instances are gone
+// restarts it, without a canary.
 func (d *Deployer) Deploy(ctx context.Context, envName string, a Artifact, o Options) (Result, error) {
 	env, ok := d.Config.Env(envName)
 	if !ok {
 		return Result{}, fmt.Errorf("deploy %s: no environment %q in slipway.yaml", a.Version, envName)
 	}
 	res := Result{Env: envName, Version: a.Version}
+	if err := d.checkQuarantine(ctx, envName, a, o); err != nil {
+		return res, err
+	}
 	cur, err := d.Current(ctx, envName)
 	hasCurrent := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return res, err
 	}
-	if hasCurrent && cur.Digest == a.Digest && len(cur.Instances) > 0 && d.Target.Alive(ctx, cur.Instances[0]) {
-		d.printf("deploy %s %s to %s: already running", a.Service, a.Version, envName)
-		res.Outcome = Deployed
-		return res, nil
+	if hasCurrent && cur.Pending != nil {
+		if cur, err = d.clearPending(ctx, envName, cur, a); err != nil {
+			return res, err
+		}
+	}
+	n := replicas(env)
+	if hasCurrent && cur.Digest == a.Digest && len(cur.Instances) == n {
+		if _, dead := d.firstDead(ctx, cur.Instances); !dead {
+			d.printf("deploy %s %s to %s: already running", a.Service, a.Version, envName)
+			res.Outcome, res.Instances = Deployed, cur.Instances
+			res.Instance = cur.Instances[0]
+			return res, nil
+		}
+	}
+	canary := env.Rollout != nil && hasCurrent && cur.Digest != a.Digest
+	if canary {
+		if dead, ok := d.firstDead(ctx, cur.Instances); ok {
+			why := fmt.Sprintf("stable %s in %s does not answer at %s; a canary needs a live stable to compare with", cur.Version, envName, dead.URL)
+			if !o.Force {
+				err := fmt.Errorf("deploy %s %s to %s: %w: %s: restart it (slipway up), or pass --force to replace it at once", a.Service, a.Version, envName, ErrStableDown, why)
+				d.event(ctx, envName, a, "deploy.refused", err.Error(), map[string]any{"stable": cur.Version, "url": dead.URL})
+				return res, err
+			}
+			canary = false
+			d.event(ctx, envName, a, "deploy.canary-skipped", fmt.Sprintf("canary of %s %s in %s skipped (forced): %s; replacing it at once", a.Service, a.Version, envName, why),
+				map[string]any{"stable": cur.Version, "url": dead.URL, "reason": o.Reason})
+			d.printf("deploy %s %s to %s: canary skipped: %s", a.Service, a.Version, envName, why)
+		}
 	}
 	d.event(ctx, envName, a, "deploy.started", fmt.Sprintf("deploying %s %s to %s", a.Service, a.Version, envName), nil)
-	bin, err := d.Artifacts.Extract(ctx, a.Digest, filepath.Join(d.Dir, "artifacts", strings.TrimPrefix(a.Digest, "sha256:")))
-	if err != nil {
-		return res, d.fail(ctx, envName, a, fmt.Errorf("deploy %s %s to %s: refuse artifact: %w", a.Service, a.Version, envName, err))
-	}
-	inst, err := d.Target.Start(ctx, runtime.Spec{Service: a.Service, Env: envName, Version: a.Version, Binary: bin,
-		Health: d.Config.Build.Health, PortEnv: d.Config.Build.PortEnv, Dir: filepath.Join(d.Dir, "instances", envName)})
+	insts, err := d.start(ctx, envName, a, n)
 	if err != nil {
 		return res, d.fail(ctx, envName, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, envName, err))
 	}
-	res.Instance = inst
-	d.printf("deploy %s %s to %s: instance %s up (pid %d)", a.Service, a.Version, envName, inst.URL, inst.PID)
-	res.Smoke, err = Smoke(ctx, d.client(), inst.URL, env.Smoke)
-	d.event(ctx, envName, a, "deploy.smoke", smokeLine(envName, res.Smoke, err), map[string]any{"results": res.Smoke, "passed": err == nil})
-	d.printf("  smoke: %s", smokeLine(envName, res.Smoke, err))
-	if err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, d.fail(ctx, envName, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, envName, err))
+	res.Instances, res.Instance = insts, insts[0]
+	for _, in := range insts {
+		results, err := Smoke(ctx, d.client(), in.URL, env.Smoke)
+		res.Smoke = append(res.Smoke, results...)
+		d.event(ctx, envName, a, "deploy.smoke", smokeLine(envName, results, err), map[string]any{"results": results, "passed": err == nil, "instance": in.URL})
+		d.printf("  smoke %s: %s", in.URL, smokeLine(envName, results, err))
+		if err != nil {
+			d.stop(ctx, insts)
+			return res, d.fail(ctx, envName, a, fmt.Errorf("deploy %s %s to %s: instance %s: %w", a.Service, a.Version, envName, in.URL, err))
+		}
 	}
-	if env.Rollout != nil && hasCurrent && len(cur.Instances) > 0 && d.Target.Alive(ctx, cur.Instances[0]) {
-		return d.rollout(ctx, env, cur, a, inst, o, res)
+	if canary {
+		return d.rollout(ctx, env, cur, a, insts, o, res)
 	}
-	return d.replace(ctx, env, cur, hasCurrent, a, inst, res)
+	return d.replace(ctx, env, cur, hasCurrent, a, insts, res)
 }
 
-// replace moves all traffic to the new instance at once.
-func (d *Deployer) replace(ctx context.Context, env *config.Environment, cur Deployment, hasCurrent bool, a Artifact, inst runtime.Instance, res Result) (Result, error) {
-	dep := Deployment{Service: a.Service, Env: env.Name, Version: a.Version, Digest: a.Digest,
-		Instances: []runtime.Instance{inst}, SmokeOK: true, DeployedAt: d.now()}
-	if hasCurrent {
-		dep.Warm = &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now()}
+// clearPending deals with a candidate left on record before a new deploy: one whose
+// rollout never started (the control plane stopped in between) is undone; one
+// whose rollout exists must end first.
+func (d *Deployer) clearPending(ctx context.Context, env string, cur Deployment, a Artifact) (Deployment, error) {
+	p := cur.Pending
+	r, err := d.Rollouts.Load(ctx, p.Rollout)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := d.undo(ctx, cur); err != nil {
+			return cur, err
+		}
+		return d.Current(ctx, env)
 	}
-	if err := d.Store.Put(ctx, "deployment", deploymentID(a.Service, env.Name), dep); err != nil {
-		d.Target.Stop(context.WithoutCancel(ctx), inst)
-		return res, err
-	}
-	_, err := d.Router(a.Service, env.Name).Apply(ctx, router.Config{Service: a.Service, Env: env.Name,
-		Backends: []router.Backend{{Version: a.Version, URL: inst.URL, Weight: 100}}})
 	if err != nil {
-		return res, fmt.Errorf("deploy %s %s to %s: switch traffic: %w", a.Service, a.Version, env.Name, err)
+		return cur, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env, err)
+	}
+	return cur, fmt.Errorf("deploy %s %s to %s: %w: rollout %s of %s is %s; wait for it to end, or abort it (slipway rollout abort %s)",
+		a.Service, a.Version, env, ErrRolloutUnderWay, r.ID, p.Version, r.Phase, r.ID)
+}
+
+// replace moves all traffic to the new instances at once. The new record is
+// written first; if the router refuses the switch, the previous record comes back,
+// the new instances are stopped and the failure is journaled.
+func (d *Deployer) replace(ctx context.Context, env *config.Environment, cur Deployment, hasCurrent bool, a Artifact, insts []runtime.Instance, res Result) (Result, error) {
+	dep := Deployment{Service: a.Service, Env: env.Name, Version: a.Version, Digest: a.Digest,
+		Instances: insts, SmokeOK: true, DeployedAt: d.now()}
+	if hasCurrent {
+		// The previous version is warm until now: Reap stops it below. The warm
+		// version before it, and anything else on record, is retired.
+		dep.Warm = &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: d.now()}
+		dep.Retired = without(cur.all(), cur.Instances)
+	}
+	if err := d.put(ctx, dep); err != nil {
+		d.stop(ctx, insts)
+		return res, d.fail(ctx, env.Name, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err))
+	}
+	if _, err := d.Router(a.Service, env.Name).Apply(ctx, serving(a.Service, env.Name, a.Version, insts)); err != nil {
+		err = fmt.Errorf("deploy %s %s to %s: switch traffic: %w; %s", a.Service, a.Version, env.Name, err, previous(cur, hasCurrent))
+		if rerr := d.putBack(ctx, env.Name, cur, hasCurrent, insts); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return res, d.fail(ctx, env.Name, a, err)
 	}
 	if err := d.Reap(ctx); err != nil {
 		return res, err
 	}
 	d.event(ctx, env.Name, a, "deploy.finished", fmt.Sprintf("%s %s serves 100%% of %s", a.Service, a.Version, env.Name),
-		map[string]any{"outcome": string(Deployed), "previous": cur.Version, "instance": inst.URL})
+		map[string]any{"outcome": string(Deployed), "previous": cur.Version, "instances": urls(insts)})
 	d.printf("deploy %s %s to %s: serving 100%%", a.Service, a.Version, env.Name)
 	res.Outcome = Deployed
 	return res, nil
 }
 
-// Reap stops previous versions whose keep-warm window has passed.
+func previous(cur Deployment, hasCurrent bool) string {
+	if !hasCurrent {
+		return "nothing was serving before"
+	}
+	return cur.Version + " still serves"
+}
+
+// putBack restores the record a failed switch replaced, with the new instances
+// retired on it, then stops them: at no point does a running instance lack a record.
+func (d *Deployer) putBack(ctx context.Context, env string, cur Deployment, hasCurrent bool, insts []runtime.Instance) error {
+	ctx = context.WithoutCancel(ctx)
+	if !hasCurrent {
+		err := d.stop(ctx, insts)
+		if derr := d.Store.Delete(ctx, "deployment", deploymentID(d.Config.Service, env)); derr != nil {
+			err = errors.Join(err, fmt.Errorf("remove deployment record of %s in %s: %w", d.Config.Service, env, derr))
+		}
+		return err
+	}
+	cur.Retired = append(cur.Retired, insts...)
+	if err := d.put(ctx, cur); err != nil {
+		d.stop(ctx, insts)
+		return err
+	}
+	_, err := d.retire(ctx, cur)
+	return err
+}
+
+// Reap stops previous versions whose keep-warm window has passed, and retired
+// instances.
 func (d *Deployer) Reap(ctx context.Context) error {
 	for _, env := range d.Config.Environments {
 		dep, err := d.Current(ctx, env.Name)
@@ -168,16 +266,11 @@ func (d *Deployer) Reap(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if dep.Warm == nil || d.now().Before(dep.Warm.WarmUntil) {
-			continue
+		if dep.Warm != nil && !d.now().Before(dep.Warm.WarmUntil) {
+			dep.Retired = append(dep.Retired, dep.Warm.Instances...)
+			dep.Warm = nil
 		}
-		for _, in := range dep.Warm.Instances {
-			if err := d.Target.Stop(ctx, in); err != nil {
-				return fmt.Errorf("stop warm %s %s in %s: %w", dep.Service, dep.Warm.Version, env.Name, err)
-			}
-		}
-		dep.Warm = nil
-		if err := d.Store.Put(ctx, "deployment", deploymentID(dep.Service, env.Name), dep); err != nil {
+		if _, err := d.retire(ctx, dep); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/slipway/slipway/internal/runtime"
@@ -30,15 +31,59 @@ type Deployment struct {
 	// Pending is a candidate on its way in through a rollout; recorded before the
 	// rollout starts so that a restarted control plane finishes what it began.
 	Pending *Pending `json:"pending,omitempty"`
+	// Retired are instances that serve no more and are being stopped. They stay on
+	// record until they are, so that no process is left that no record points to.
+	Retired []runtime.Instance `json:"retired,omitempty"`
 }
 
 // Pending is a candidate under rollout.
 type Pending struct {
-	Version  string           `json:"version"`
-	Digest   string           `json:"digest"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+	// Instance is the first of Instances; records written before replicas have only it.
 	Instance runtime.Instance `json:"instance"`
-	Hotfix   bool             `json:"hotfix,omitempty"`
-	Rollout  string           `json:"rollout"`
+	// Instances are all the candidate's instances.
+	Instances []runtime.Instance `json:"instances,omitempty"`
+	Hotfix    bool               `json:"hotfix,omitempty"`
+	Rollout   string             `json:"rollout"`
+}
+
+// UnmarshalJSON reads a Pending, filling Instances from Instance in old records.
+func (p *Pending) UnmarshalJSON(b []byte) error {
+	type plain Pending
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	if len(p.Instances) == 0 && p.Instance.URL != "" {
+		p.Instances = []runtime.Instance{p.Instance}
+	}
+	return nil
+}
+
+// setInstances records the candidate's instances.
+func (p *Pending) setInstances(ins []runtime.Instance) {
+	p.Instances = ins
+	p.Instance = runtime.Instance{}
+	if len(ins) > 0 {
+		p.Instance = ins[0]
+	}
+}
+
+// all returns every instance the deployment points to: current, warm, pending and
+// retired.
+func (dep Deployment) all() []runtime.Instance {
+	out := append([]runtime.Instance(nil), dep.Instances...)
+	if dep.Warm != nil {
+		out = append(out, dep.Warm.Instances...)
+	}
+	if dep.Pending != nil {
+		out = append(out, dep.Pending.Instances...)
+	}
+	return append(out, dep.Retired...)
+}
+
+func (dep Deployment) artifact() Artifact {
+	return Artifact{Service: dep.Service, Version: dep.Version, Digest: dep.Digest}
 }
 
 // Warm is a previous version kept running after a promotion.

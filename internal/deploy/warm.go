@@ -2,9 +2,8 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
-
-	"github.com/slipway/slipway/internal/router"
 )
 
 // Undo sends env's traffic back to the version kept warm after the last promotion:
@@ -26,22 +25,30 @@ func (d *Deployer) Undo(ctx context.Context, envName, reason string) (Deployment
 	if w == nil || len(w.Instances) == 0 {
 		return cur, fmt.Errorf("undo in %s: no previous version is kept warm (it stays for keep-warm after a promotion)", envName)
 	}
-	if !d.Target.Alive(ctx, w.Instances[0]) {
-		return cur, fmt.Errorf("undo in %s: previous version %s no longer answers at %s", envName, w.Version, w.Instances[0].URL)
+	if dead, ok := d.firstDead(ctx, w.Instances); ok {
+		return cur, fmt.Errorf("undo in %s: previous version %s no longer answers at %s", envName, w.Version, dead.URL)
 	}
 	keep := d.now()
 	if env.Rollout != nil {
 		keep = d.now().Add(env.Rollout.KeepWarm.D())
 	}
+	// The warm version becomes current and the undone one warm in its place, so no
+	// instance changes hands but retired ones.
 	next := Deployment{Service: cur.Service, Env: envName, Version: w.Version, Digest: w.Digest, Instances: w.Instances,
-		SmokeOK: true, DeployedAt: d.now(), Warm: &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: keep}}
-	if err := d.Store.Put(ctx, "deployment", deploymentID(cur.Service, envName), next); err != nil {
+		SmokeOK: true, DeployedAt: d.now(), Warm: &Warm{Version: cur.Version, Digest: cur.Digest, Instances: cur.Instances, WarmUntil: keep},
+		Retired: cur.Retired}
+	if err := d.put(ctx, next); err != nil {
+		return cur, fmt.Errorf("undo in %s: %w", envName, err)
+	}
+	if _, err := d.Router(cur.Service, envName).Apply(ctx, serving(cur.Service, envName, w.Version, w.Instances)); err != nil {
+		err = fmt.Errorf("undo in %s: switch traffic to %s: %w; %s still serves", envName, w.Version, err, cur.Version)
+		if perr := d.put(context.WithoutCancel(ctx), cur); perr != nil {
+			err = errors.Join(err, perr)
+		}
 		return cur, err
 	}
-	_, err = d.Router(cur.Service, envName).Apply(ctx, router.Config{Service: cur.Service, Env: envName,
-		Backends: []router.Backend{{Version: w.Version, URL: w.Instances[0].URL, Weight: 100}}})
-	if err != nil {
-		return next, fmt.Errorf("undo in %s: switch traffic to %s: %w", envName, w.Version, err)
+	if next, err = d.retire(ctx, next); err != nil {
+		return next, fmt.Errorf("undo in %s: %w", envName, err)
 	}
 	d.event(ctx, envName, Artifact{Service: cur.Service, Version: cur.Version, Digest: cur.Digest}, "deploy.undone",
 		fmt.Sprintf("%s %s undone in %s: 100%% back on warm %s (%s)", cur.Service, cur.Version, envName, w.Version, orDash(reason)),

@@ -44,6 +44,8 @@ Start with the story demo:  slipway demo`,
 func commands() []*cobra.Command {
 	return []*cobra.Command{
 		newDemoCmd(),
+		newUpCmd(),
+		newDownCmd(),
 		newStatusCmd(),
 		newHistoryCmd(),
 		newIncidentsCmd(),

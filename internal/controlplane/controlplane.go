@@ -75,6 +75,9 @@ type DataPlane struct {
 	Listen  string `json:"listen"`
 	Admin   string `json:"admin"`
 	PID     int    `json:"pid,omitempty"`
+	// Boot is the router process's start time (see local.StartTime): with PID it
+	// tells the router from a process that reused its pid.
+	Boot uint64 `json:"boot,omitempty"`
 }
 
 // URL is the address users reach the environment at.
@@ -174,7 +177,7 @@ func (p *Plane) metrics(service, env string) analysis.Provider {
 }
 
 func (p *Plane) newProvider(env string) (analysis.Provider, error) {
-	e, ok := p.Config.Env(env)
+	e, ok := p.Config.Env(env) // p.mu is held
 	if !ok || e.Rollout == nil {
 		return nil, fmt.Errorf("metrics of %s: no rollout configured", env)
 	}
@@ -265,4 +268,24 @@ func (f failing) Apply(context.Context, router.Config) (router.Config, error) {
 }
 func (f failing) Query(context.Context, analysis.Query) (analysis.Series, error) {
 	return analysis.Series{}, f.err
+}
+
+// config is the service's configuration in force.
+func (p *Plane) config() *config.Config {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Config
+}
+
+// SetConfig puts cfg in force, as shipped with a release: it is saved to the store,
+// and metrics providers are built from it from now on.
+func (p *Plane) SetConfig(ctx context.Context, cfg *config.Config) error {
+	if err := p.Store.Put(ctx, "service", cfg.Service, cfg); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Config = cfg
+	p.providers = map[string]analysis.Provider{}
+	return nil
 }

@@ -11,12 +11,35 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/router"
+	localrt "github.com/slipway/slipway/internal/runtime/local"
 )
 
 // SpawnRouter runs `slipway router` for env as its own process, in its own process
 // group so that it outlives the control plane, with its state in dir. It returns
 // once the router listens.
 func SpawnRouter(ctx context.Context, slipway, dir, env string) (DataPlane, error) {
+	return StartRouter(ctx, RouterSpec{Slipway: slipway, Dir: dir, Env: env})
+}
+
+// RouterSpec says how to run one environment's router.
+type RouterSpec struct {
+	// Slipway is the binary the router runs from.
+	Slipway string
+	// Dir keeps the router's state (last applied config), ready file and log.
+	Dir string
+	Env string
+	// Listen is the address users reach the environment at. Default 127.0.0.1:0 (a
+	// free port).
+	Listen string
+}
+
+// StartRouter runs the router s describes; see SpawnRouter.
+func StartRouter(ctx context.Context, s RouterSpec) (DataPlane, error) {
+	slipway, dir, env := s.Slipway, s.Dir, s.Env
+	listen := s.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return DataPlane{}, err
 	}
@@ -28,7 +51,7 @@ func SpawnRouter(ctx context.Context, slipway, dir, env string) (DataPlane, erro
 		return DataPlane{}, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(slipway, "router", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+	cmd := exec.Command(slipway, "router", "--listen", listen, "--admin", "127.0.0.1:0",
 		"--state", filepath.Join(dir, env+".json"), "--ready-file", ready)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -45,7 +68,8 @@ func SpawnRouter(ctx context.Context, slipway, dir, env string) (DataPlane, erro
 				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				return DataPlane{}, fmt.Errorf("router for %s: bad ready file: %w", env, err)
 			}
-			return DataPlane{Env: env, Listen: r.Listen, Admin: r.Admin, PID: cmd.Process.Pid}, nil
+			boot, _ := localrt.StartTime(cmd.Process.Pid)
+			return DataPlane{Env: env, Listen: r.Listen, Admin: r.Admin, PID: cmd.Process.Pid, Boot: boot}, nil
 		}
 		select {
 		case err := <-exited:
@@ -61,9 +85,10 @@ func SpawnRouter(ctx context.Context, slipway, dir, env string) (DataPlane, erro
 	}
 }
 
-// Stop ends the router gracefully: in-flight requests finish, then it exits.
+// Stop ends the router gracefully: in-flight requests finish, then it exits. A
+// recorded process that is no longer the router (its pid reused) is left alone.
 func (d DataPlane) Stop() {
-	if d.PID <= 0 {
+	if d.PID <= 0 || !localrt.SameProcess(d.PID, d.Boot) {
 		return
 	}
 	syscall.Kill(-d.PID, syscall.SIGTERM)

@@ -77,7 +77,6 @@ func requestRun(cmd *cobra.Command, ref string) error {
 	return nil
 }
 
-
 // deployerFor reads deployments of cfg's service from st (no side effects).
 func deployerFor(st *store.Store, cfg *config.Config) *deploy.Deployer {
 	return &deploy.Deployer{Config: cfg, Store: st}

@@ -230,4 +230,3 @@ func printInfo(w io.Writer, in controlplane.Info, output string) {
 	}
 	fmt.Fprintf(w, "control plane pid %d %s; 'slipway down' stops everything\n", in.PID, where)
 }
-

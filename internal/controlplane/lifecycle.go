@@ -158,4 +158,3 @@ func (s *service) busy(ctx context.Context, env string) error {
 	return fmt.Errorf("rollout %s of %s is under way in %s: wait for it to end, or 'slipway rollout abort %s'",
 		dep.Pending.Rollout, dep.Pending.Version, env, dep.Pending.Rollout)
 }
-

@@ -35,7 +35,7 @@ type Scaffold struct {
 	// Main is the Go main package built; empty when Run builds the service.
 	Main string
 	// OtherMains are the other main packages found, left out of the artifact.
-	OtherMains []string
+	OtherMains  []string
 	Run, Binary string
 	Health      string
 	// HealthAt is where the health route is registered (file:line); empty when the

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway/internal/delivery"
-	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/store"
@@ -144,7 +143,7 @@ func envCompletions(cmd *cobra.Command) []cobra.Completion {
 				}
 				seen[env] = true
 				desc := name + ": nothing deployed"
-				if i := slices.IndexFunc(s.deps, func(d deploy.Deployment) bool { return d.Env == env }); i >= 0 {
+				if i := slices.IndexFunc(s.deps, func(d deploymentRecord) bool { return d.Env == env }); i >= 0 {
 					desc = name + " runs " + s.deps[i].Version
 				}
 				out = append(out, cobra.CompletionWithDesc(env, desc))

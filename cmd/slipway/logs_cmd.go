@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/runtime"
 	"github.com/slipway/slipway/internal/store"
 	"github.com/spf13/cobra"
@@ -114,8 +113,8 @@ func (o *logsOptions) run(ctx context.Context) error {
 
 // sources lists the log files of the selected instances.
 func (o *logsOptions) sources(ctx context.Context) ([]*logSource, error) {
-	var deps []deploy.Deployment
-	err := listRecords(ctx, o.st, "deployment", func(id string, d deploy.Deployment) {
+	var deps []deploymentRecord
+	err := listRecords(ctx, o.st, "deployment", func(id string, d deploymentRecord) {
 		if d.Env == o.env && (o.service == "" || recordService(id) == o.service) {
 			deps = append(deps, d)
 		}
@@ -150,7 +149,9 @@ func (o *logsOptions) sources(ctx context.Context) ([]*logSource, error) {
 		}
 	}
 	if d.Pending != nil {
-		all = append(all, inst{d.Pending.Version, "candidate", d.Pending.Instance})
+		for _, in := range d.Candidates {
+			all = append(all, inst{d.Pending.Version, "candidate", in})
+		}
 	}
 	var out []*logSource
 	var versions []string

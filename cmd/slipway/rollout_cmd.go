@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/rollout"
+	"github.com/slipway/slipway/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -34,15 +36,20 @@ is how a killed or restarted Slipway carries on.`,
 			if err != nil {
 				return err
 			}
-			p, err := open(cmd)
+			// Reading needs no control plane: the store alone serves every
+			// service sharing the state directory.
+			st, err := openState(cmd)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
+			defer st.Close()
 			if len(args) == 1 {
-				r, err := p.Rollouts.Load(cmd.Context(), args[0])
-				if err != nil {
-					return fmt.Errorf("rollout %s: %w (slipway rollout status lists them)", args[0], err)
+				r := new(rollout.Rollout)
+				if err := st.Get(cmd.Context(), "rollout", args[0], r); err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("no rollout %s (slipway rollout status lists them)", args[0])
+					}
+					return fmt.Errorf("rollout %s: %w", args[0], err)
 				}
 				if format == outputJSON {
 					return writeJSON(cmd.OutOrStdout(), newRolloutDetail(r))
@@ -52,7 +59,7 @@ is how a killed or restarted Slipway carries on.`,
 			}
 			if format == outputJSON {
 				rows := []rolloutRow{}
-				err := listRecords(cmd.Context(), p.Store, "rollout", func(_ string, r rollout.Rollout) {
+				err := listRecords(cmd.Context(), st, "rollout", func(_ string, r rollout.Rollout) {
 					rows = append(rows, rolloutRow{ID: r.ID, Service: r.Service, Env: r.Env, Stable: r.Stable.Version,
 						Candidate: r.Candidate.Version, Profile: r.Profile, Phase: r.Phase, Weight: r.Weight, StartedAt: r.StartedAt})
 				})
@@ -63,7 +70,7 @@ is how a killed or restarted Slipway carries on.`,
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ROLLOUT\tSERVICE\tENV\tFROM\tTO\tPROFILE\tPHASE\tWEIGHT\tSTARTED")
-			err = p.Store.List(cmd.Context(), "rollout", func(_ string, raw json.RawMessage) error {
+			err = st.List(cmd.Context(), "rollout", func(_ string, raw json.RawMessage) error {
 				var r rollout.Rollout
 				if err := json.Unmarshal(raw, &r); err != nil {
 					return err

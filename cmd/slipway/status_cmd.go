@@ -68,7 +68,7 @@ func printStatus(out io.Writer, view statusView) error {
 				warm = fmt.Sprintf("%s until %s (%s)", w.Version, w.Until.Local().Format(time.TimeOnly), upDown(w.Instances[0].Healthy))
 			}
 			if c := e.Candidate; c != nil {
-				candidate = fmt.Sprintf("%s (rollout %s, %s)", c.Version, c.Rollout, upDown(c.Instance.Healthy))
+				candidate = fmt.Sprintf("%s (rollout %s, %s)", c.Version, c.Rollout, upDown(c.Healthy))
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, e.Name, e.Version, short(e.Digest, 19), dash(e.URL),
 				instanceCell(e.Instances), deployed, warm, candidate)

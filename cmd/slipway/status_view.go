@@ -10,7 +10,6 @@ import (
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/delivery"
-	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/runtime"
@@ -66,11 +65,12 @@ type warmStatus struct {
 }
 
 type candidateStatus struct {
-	Version  string         `json:"version"`
-	Digest   string         `json:"digest"`
-	Rollout  string         `json:"rollout"`
-	Hotfix   bool           `json:"hotfix,omitempty"`
-	Instance instanceStatus `json:"instance"`
+	Version   string           `json:"version"`
+	Digest    string           `json:"digest"`
+	Rollout   string           `json:"rollout"`
+	Hotfix    bool             `json:"hotfix,omitempty"`
+	Healthy   bool             `json:"healthy"`
+	Instances []instanceStatus `json:"instances"`
 }
 
 type releaseStatus struct {
@@ -143,7 +143,7 @@ func collectStatus(ctx context.Context, st *store.Store, service string, alive a
 type serviceState struct {
 	name      string
 	cfg       *config.Config
-	deps      []deploy.Deployment
+	deps      []deploymentRecord
 	routers   map[string]controlplane.DataPlane
 	releases  []delivery.Release
 	rollouts  []rollout.Rollout
@@ -172,7 +172,7 @@ func (c *statusCollector) read(ctx context.Context, st *store.Store) error {
 		c.service(cfg.Service).cfg = &cfg
 	})
 	if err == nil {
-		err = listRecords(ctx, st, "deployment", func(id string, d deploy.Deployment) {
+		err = listRecords(ctx, st, "deployment", func(id string, d deploymentRecord) {
 			s := c.service(recordService(id))
 			s.deps = append(s.deps, d)
 		})
@@ -229,7 +229,7 @@ func recordService(id string) string {
 func (s *serviceState) status(ctx context.Context, alive aliveFunc) serviceStatus {
 	out := serviceStatus{Name: s.name, Environments: []envStatus{}, Releases: []releaseStatus{},
 		Rollouts: []rolloutStatus{}, Incidents: []incidentStatus{}}
-	deps := map[string]deploy.Deployment{}
+	deps := map[string]deploymentRecord{}
 	for _, d := range s.deps {
 		deps[d.Env] = d
 	}
@@ -288,7 +288,7 @@ func (s *serviceState) envConfig(name string) (config.Environment, bool) {
 	return config.Environment{}, false
 }
 
-func (s *serviceState) env(ctx context.Context, name string, deps map[string]deploy.Deployment, alive aliveFunc) envStatus {
+func (s *serviceState) env(ctx context.Context, name string, deps map[string]deploymentRecord, alive aliveFunc) envStatus {
 	e := envStatus{Name: name, Instances: []instanceStatus{}}
 	if ec, ok := s.envConfig(name); ok {
 		e.Promotion, e.Replicas = ec.Promotion, max(ec.Replicas, 1)
@@ -306,19 +306,28 @@ func (s *serviceState) env(ctx context.Context, name string, deps map[string]dep
 		e.DeployedAt = &at
 	}
 	e.Instances = instances(ctx, d.Instances, alive)
-	e.Healthy = len(e.Instances) > 0
-	for _, in := range e.Instances {
-		e.Healthy = e.Healthy && in.Healthy
-	}
+	e.Healthy = allHealthy(e.Instances)
 	if d.Warm != nil {
 		e.Warm = &warmStatus{Version: d.Warm.Version, Digest: d.Warm.Digest, Until: d.Warm.WarmUntil,
 			Instances: instances(ctx, d.Warm.Instances, alive)}
 	}
 	if p := d.Pending; p != nil {
-		e.Candidate = &candidateStatus{Version: p.Version, Digest: p.Digest, Rollout: p.Rollout, Hotfix: p.Hotfix,
-			Instance: instances(ctx, []runtime.Instance{p.Instance}, alive)[0]}
+		c := &candidateStatus{Version: p.Version, Digest: p.Digest, Rollout: p.Rollout, Hotfix: p.Hotfix,
+			Instances: instances(ctx, d.Candidates, alive)}
+		c.Healthy = allHealthy(c.Instances)
+		e.Candidate = c
 	}
 	return e
+}
+
+// allHealthy reports whether there are instances and every one answers.
+func allHealthy(ins []instanceStatus) bool {
+	for _, in := range ins {
+		if !in.Healthy {
+			return false
+		}
+	}
+	return len(ins) > 0
 }
 
 func instances(ctx context.Context, ins []runtime.Instance, alive aliveFunc) []instanceStatus {
@@ -333,7 +342,7 @@ func instances(ctx context.Context, ins []runtime.Instance, alive aliveFunc) []i
 // release says where r runs and whether it may go on: it is ready once the
 // environment before the last one runs its digest green, and it waits for the
 // first environment with manual promotion whose predecessor runs it green.
-func (s *serviceState) release(r delivery.Release, envs []string, deps map[string]deploy.Deployment) releaseStatus {
+func (s *serviceState) release(r delivery.Release, envs []string, deps map[string]deploymentRecord) releaseStatus {
 	out := releaseStatus{Version: r.Version, Tag: r.Tag, Commit: r.Commit, Digest: r.Artifact.Digest, Hotfix: r.Hotfix, Created: r.Created}
 	green := func(env string) bool {
 		d, ok := deps[env]

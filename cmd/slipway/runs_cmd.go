@@ -72,6 +72,9 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run REF",
 		Short: "Run the pipeline for REF now; 'slipway run logs ID' prints a run's step output",
+		Long: `Ask the running control plane (slipway up) to run the pipeline for REF - a
+branch, tag or commit - now, and follow it to its end. 'slipway run logs ID'
+prints the step output of a run; 'slipway runs' lists them.`,
 		Example: `  slipway run main
   slipway run logs run-3f2a1bc-main-9e1d04aa --follow`,
 		Args: cobra.ExactArgs(1),
@@ -79,6 +82,8 @@ func newRunCmd() *cobra.Command {
 			return requestRun(cmd, args[0])
 		},
 	}
+	cmd.Flags().String("service", "", "the service to run, when several share the state directory")
+	cmd.RegisterFlagCompletionFunc("service", completeServices)
 	cmd.AddCommand(newRunLogsCmd())
 	return cmd
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -132,18 +133,18 @@ func detect(dir string, opts InitOptions) (Scaffold, error) {
 	} else if !namePattern.MatchString(s.Service) || len(s.Service) > 63 {
 		return Scaffold{}, fmt.Errorf("--service %q must be lower-case letters, digits and single dashes, start with a letter and be at most 63 characters", s.Service)
 	}
-	if s.Service == "" {
-		return Scaffold{}, fmt.Errorf("init %s: no service name can be made from the module path or the directory name: give --service", dir)
-	}
 	tree, err := scanGo(dir)
 	if err != nil {
 		return Scaffold{}, err
 	}
+	if s.Run == "" && s.Main == "" && len(tree.mains) == 0 {
+		return Scaffold{}, fmt.Errorf("init %s: no Go main package found (looked for .go files in package main with a func main, skipping vendor, testdata, hidden and _ directories): "+
+			"for a Go service give --main ./cmd/NAME; for any other language give the build command and the executable it makes, e.g. --run 'make dist' --binary dist/%s", dir, cmp.Or(s.Service, "NAME"))
+	}
+	if s.Service == "" {
+		return Scaffold{}, fmt.Errorf("init %s: no service name can be made from the module path or the directory name: give --service", dir)
+	}
 	if s.Run == "" && s.Main == "" {
-		if len(tree.mains) == 0 {
-			return Scaffold{}, fmt.Errorf("init %s: no Go main package found (looked for .go files in package main with a func main, skipping vendor, testdata, hidden and _ directories): "+
-				"for a Go service give --main ./cmd/NAME; for any other language give the build command and the executable it makes, e.g. --run 'make dist' --binary dist/%s", dir, s.Service)
-		}
 		s.Main = pickMain(tree.mains, s.Service)
 	}
 	for _, m := range tree.mains {

@@ -43,6 +43,7 @@ Start with the story demo:  slipway demo`,
 // commands lists every subcommand; each lives in its own file.
 func commands() []*cobra.Command {
 	return []*cobra.Command{
+		newInitCmd(),
 		newDemoCmd(),
 		newUpCmd(),
 		newDownCmd(),

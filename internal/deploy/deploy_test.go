@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -26,6 +27,9 @@ func TestReplicasBehindTheRouter(t *testing.T) {
 		if in.Health != "/ready" || in.Boot == 0 || !e.target.Alive(context.Background(), in) {
 			t.Errorf("instance %+v: want health /ready, a boot time, alive", in)
 		}
+	}
+	if got := children(); len(got) != 2 {
+		t.Errorf("%d child processes run (%v), want the 2 replicas", len(got), got)
 	}
 	cfg := e.routes("dev")
 	if got, want := backendURLs(cfg, "1.0.0"), urls(dep.Instances); !slices.Equal(got, want) || cfg.Backends[0].Weight+cfg.Backends[1].Weight != 100 {
@@ -288,23 +292,7 @@ func TestRestoreRelocatesARollout(t *testing.T) {
 	ctx := context.Background()
 	e.mustDeploy("prod", "1.0.0", Options{}, Deployed)
 	e.traffic("prod")
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); <-tick.C {
-			if dep, err := e.d.Current(ctx, "prod"); err == nil && dep.Pending != nil {
-				if _, err := e.d.Rollouts.Load(ctx, dep.Pending.Rollout); err == nil {
-					cancel() // the control plane stops mid-rollout
-					return
-				}
-			}
-		}
-	}()
-	if _, err := e.d.Deploy(dctx, "prod", build(t, "1.1.0"), Options{}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("deploy stopped mid-rollout = %v, want context.Canceled", err)
-	}
+	e.stopMidRollout("prod", "1.1.0")
 	mid := e.current("prod")
 	if mid.Pending == nil {
 		t.Fatal("no pending candidate after stopping mid-rollout")
@@ -337,6 +325,35 @@ func TestRestoreRelocatesARollout(t *testing.T) {
 	}
 	if got := backendURLs(e.routes("prod"), "1.1.0"); !slices.Equal(got, urls(dep.Pending.Instances)) {
 		t.Errorf("router serves 1.1.0 on %v, want %v", got, urls(dep.Pending.Instances))
+	}
+}
+
+// TestDeployOverAPendingCandidate deploys while a rollout left by a stopped control
+// plane is pending: refused while it runs, settled first once it has ended.
+func TestDeployOverAPendingCandidate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.mustDeploy("prod", "1.0.0", Options{}, Deployed)
+	e.traffic("prod")
+	e.stopMidRollout("prod", "1.1.0")
+	mid := e.current("prod")
+	if _, err := e.deploy("prod", "1.2.0", Options{}); !errors.Is(err, ErrRolloutUnderWay) || !strings.Contains(err.Error(), mid.Pending.Rollout) {
+		t.Fatalf("deploy during rollout %s = %v, want ErrRolloutUnderWay naming it", mid.Pending.Rollout, err)
+	}
+	if err := e.d.Rollouts.Request(ctx, mid.Pending.Rollout, rollout.Abort, "wrong build"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.d.Rollouts.Load(ctx, mid.Pending.Rollout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Rollouts.Reconcile(ctx, r); err != nil || r.Phase != rollout.Aborted {
+		t.Fatalf("abort: %v, phase %s", err, r.Phase)
+	}
+	e.mustDeploy("prod", "1.2.0", Options{}, Promoted)
+	waitGone(t, "the aborted candidate", mid.Pending.Instances)
+	if dep := e.current("prod"); dep.Version != "1.2.0" || dep.Warm == nil || dep.Warm.Version != "1.0.0" {
+		t.Errorf("after the deploy: %s warm %+v, want 1.2.0 with 1.0.0 warm", dep.Version, dep.Warm)
 	}
 }
 

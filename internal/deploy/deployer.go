@@ -126,7 +126,7 @@ func (d *Deployer) Deploy(ctx context.Context, envName string, a Artifact, o Opt
 		return res, err
 	}
 	if hasCurrent && cur.Pending != nil {
-		if cur, err = d.clearPending(ctx, envName, cur, a); err != nil {
+		if cur, err = d.clearPending(ctx, env, cur, a); err != nil {
 			return res, err
 		}
 	}
@@ -177,22 +177,27 @@ func (d *Deployer) Deploy(ctx context.Context, envName string, a Artifact, o Opt
 }
 
 // clearPending deals with a candidate left on record before a new deploy: one whose
-// rollout never started (the control plane stopped in between) is undone; one
-// whose rollout exists must end first.
-func (d *Deployer) clearPending(ctx context.Context, env string, cur Deployment, a Artifact) (Deployment, error) {
+// rollout never started (the control plane stopped in between) is undone, one whose
+// rollout ended is settled; one whose rollout runs must end first.
+func (d *Deployer) clearPending(ctx context.Context, env *config.Environment, cur Deployment, a Artifact) (Deployment, error) {
 	p := cur.Pending
 	r, err := d.Rollouts.Load(ctx, p.Rollout)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		if err := d.undo(ctx, cur); err != nil {
 			return cur, err
 		}
-		return d.Current(ctx, env)
-	}
-	if err != nil {
-		return cur, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env, err)
+		return d.Current(ctx, env.Name)
+	case err != nil:
+		return cur, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err)
+	case r.Phase.Terminal():
+		if _, err := d.settle(ctx, env, cur, r); err != nil {
+			return cur, fmt.Errorf("deploy %s %s to %s: settle rollout %s of %s: %w", a.Service, a.Version, env.Name, r.ID, p.Version, err)
+		}
+		return d.Current(ctx, env.Name)
 	}
 	return cur, fmt.Errorf("deploy %s %s to %s: %w: rollout %s of %s is %s; wait for it to end, or abort it (slipway rollout abort %s)",
-		a.Service, a.Version, env, ErrRolloutUnderWay, r.ID, p.Version, r.Phase, r.ID)
+		a.Service, a.Version, env.Name, ErrRolloutUnderWay, r.ID, p.Version, r.Phase, r.ID)
 }
 
 // replace moves all traffic to the new instances at once. The new record is

@@ -3,11 +3,15 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,12 +177,24 @@ func newEnv(t *testing.T) *env {
 		Metrics: func(service, env string) analysis.Provider { return routermetrics.New(e.routers[env].admin, httpc) }}
 	e.d = &Deployer{Config: cfg, Store: st, Artifacts: artifacts.store, Target: e.target, Rollouts: ctl, Router: splitter, Dir: dir}
 	t.Cleanup(func() {
-		// Every instance any record points to; the tests check none is left besides.
+		// No process of ours runs that no record points to; then stop those that do.
+		recorded := map[int]bool{}
+		var all []runtime.Instance
 		for _, name := range []string{"dev", "prod"} {
 			if dep, err := e.d.Current(ctx, name); err == nil {
-				e.d.stop(ctx, dep.all())
+				for _, in := range dep.all() {
+					recorded[in.PID] = true
+					all = append(all, in)
+				}
 			}
 		}
+		for _, pid := range children() {
+			if !recorded[pid] {
+				t.Errorf("process %d runs but no deployment record points to it", pid)
+				syscall.Kill(-pid, syscall.SIGKILL)
+			}
+		}
+		e.d.stop(ctx, all)
 	})
 	return e
 }
@@ -323,4 +339,61 @@ func (e *env) mustDeploy(name, version string, o Options, want Outcome) Result {
 		e.t.Fatalf("deploy %s to %s: %s (%s), want %s", version, name, res.Outcome, reason, want)
 	}
 	return res
+}
+
+// stopMidRollout deploys version to env and cancels the deploy once its rollout is
+// stored, as a control plane stopped mid-rollout: the candidate stays pending.
+func (e *env) stopMidRollout(name, version string) {
+	e.t.Helper()
+	ctx := context.Background()
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); <-tick.C {
+			if dep, err := e.d.Current(ctx, name); err == nil && dep.Pending != nil {
+				if _, err := e.d.Rollouts.Load(ctx, dep.Pending.Rollout); err == nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	if _, err := e.d.Deploy(dctx, name, build(e.t, version), Options{}); !errors.Is(err, context.Canceled) {
+		e.t.Fatalf("deploy of %s stopped mid-rollout = %v, want context.Canceled", version, err)
+	}
+	if e.current(name).Pending == nil {
+		e.t.Fatalf("no pending candidate after stopping the deploy of %s mid-rollout", version)
+	}
+}
+
+// children lists the live child processes of this test binary.
+func children() []int {
+	me := strconv.Itoa(os.Getpid())
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		var ppid, state string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				ppid = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "State:"); ok {
+				state = strings.TrimSpace(v)
+			}
+		}
+		if ppid == me && !strings.HasPrefix(state, "Z") {
+			out = append(out, pid)
+		}
+	}
+	return out
 }

@@ -23,10 +23,10 @@ var healthPaths = []string{"/health/ready", "/readyz", "/ready", "/healthz", "/h
 
 // routeFuncs are the names of route registration calls in net/http and the common
 // routers (chi, gorilla/mux, gin, echo, fiber).
-var routeFuncs = []string{"HandleFunc", "Handle", "Get", "GET", "Head", "HEAD", "Route", "Any", "Path"}
+var routeFuncs = []string{"HandleFunc", "Handle", "Get", "GET", "Head", "HEAD", "route", "Any", "Path"}
 
-// Route is a health route found in Go source.
-type Route struct {
+// route is a health route found in Go source.
+type route struct {
 	Path string
 	// At is where it is registered, as file:line relative to the directory searched.
 	At string
@@ -35,7 +35,7 @@ type Route struct {
 // goTree is what init learns from a directory's Go sources.
 type goTree struct {
 	mains  []string // main packages as ./dir, sorted
-	routes []Route  // health routes, in healthPaths order
+	routes []route  // health routes, in healthPaths order
 }
 
 // scanGo walks dir's .go files (tests excluded), skipping vendor, testdata,
@@ -44,7 +44,7 @@ type goTree struct {
 func scanGo(dir string) (goTree, error) {
 	var t goTree
 	mains := map[string]bool{}
-	found := map[string]Route{}
+	found := map[string]route{}
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -105,8 +105,8 @@ func hasMainFunc(f *ast.File) bool {
 
 // healthRoutes finds calls like mux.HandleFunc("GET /healthz", h) or r.Get("/ready", h)
 // whose first argument is a known health path.
-func healthRoutes(fset *token.FileSet, f *ast.File, rel string) []Route {
-	var out []Route
+func healthRoutes(fset *token.FileSet, f *ast.File, rel string) []route {
+	var out []route
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok || len(call.Args) == 0 {
@@ -131,7 +131,7 @@ func healthRoutes(fset *token.FileSet, f *ast.File, rel string) []Route {
 			return true
 		}
 		if p := routePath(s); slices.Contains(healthPaths, p) {
-			out = append(out, Route{Path: p, At: fmt.Sprintf("%s:%d", rel, fset.Position(lit.Pos()).Line)})
+			out = append(out, route{Path: p, At: fmt.Sprintf("%s:%d", rel, fset.Position(lit.Pos()).Line)})
 		}
 		return true
 	})

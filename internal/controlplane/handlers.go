@@ -131,11 +131,17 @@ func (s *service) runNow(ctx context.Context, r Request) Finished {
 		s.mainQ <- commit
 		return Finished{Outcome: fmt.Sprintf("main pipeline of %s queued; a release follows when it passes", short(commit))}
 	}
-	_, ok := s.pipeline(ctx, branch, commit)
+	_, res, ok := s.pipelineRun(ctx, branch, commit)
 	if !ok {
-		return Finished{Error: fmt.Sprintf("pipeline %s @%s did not pass (slipway runs)", branch, short(commit))}
+		return Finished{Run: res.Run, Error: fmt.Sprintf("pipeline %s @%s did not pass (slipway run logs %s)", branch, short(commit), res.Run)}
 	}
-	return Finished{Outcome: fmt.Sprintf("pipeline %s @%s passed", branch, short(commit))}
+	cached := 0
+	for _, st := range res.Steps {
+		if st.Cached {
+			cached++
+		}
+	}
+	return Finished{Run: res.Run, Outcome: fmt.Sprintf("pipeline %s @%s passed: %d steps, %d from the cache (run %s)", branch, short(commit), len(res.Steps), cached, res.Run)}
 }
 
 // redraftIncidents renders again the post-mortem drafts of the service's incidents,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/delivery"
+	"github.com/slipway/slipway/internal/pipeline"
 	"github.com/slipway/slipway/internal/store"
 	"github.com/slipway/slipway/internal/vcs"
 )
@@ -177,10 +178,16 @@ func (s *service) cancelBranches() {
 // pipeline runs the pipeline branch calls for on commit, with the slipway.yaml of
 // that commit. It reports whether it passed.
 func (s *service) pipeline(ctx context.Context, branch, commit string) (*config.Config, bool) {
+	cfg, _, ok := s.pipelineRun(ctx, branch, commit)
+	return cfg, ok
+}
+
+// pipelineRun is pipeline, with the run.
+func (s *service) pipelineRun(ctx context.Context, branch, commit string) (*config.Config, pipeline.Result, bool) {
 	cfg, err := s.configAt(ctx, commit)
 	if err != nil {
 		s.configInvalid(ctx, branch, commit, err)
-		return nil, false
+		return nil, pipeline.Result{}, false
 	}
 	res, err := s.engine(cfg).PushCommit(ctx, branch, commit)
 	switch {
@@ -191,16 +198,16 @@ func (s *service) pipeline(ctx context.Context, branch, commit string) (*config.
 				Data:    map[string]any{"branch": branch, "commit": commit}})
 		}
 		s.log.Info("pipeline canceled", "branch", branch, "commit", short(commit), "run", res.Run)
-		return cfg, false
+		return cfg, res, false
 	case err != nil:
 		s.log.Error("pipeline", "branch", branch, "commit", short(commit), "run", res.Run, "err", err)
-		return cfg, false
+		return cfg, res, false
 	case !res.Passed:
 		s.log.Warn("pipeline failed", "branch", branch, "commit", short(commit), "run", res.Run, "logs", "slipway run logs "+res.Run)
-		return cfg, false
+		return cfg, res, false
 	}
 	s.log.Info("pipeline passed", "branch", branch, "commit", short(commit), "run", res.Run, "took", res.Duration.Round(time.Millisecond))
-	return cfg, true
+	return cfg, res, true
 }
 
 // configInvalid records that commit's slipway.yaml cannot be used: that run fails

@@ -121,7 +121,20 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 		t.Errorf("artifact %s does not verify: %v", rel.Artifact.Digest, err)
 	}
 
-	commit(t, repo, "rules.txt", "rule, fixed", "fix(domain): handle legacy contract edge case")
+	// A fix through the hotfix path: a fix/* branch merged into main.
+	for _, step := range []func() error{
+		func() error { return repo.Branch(ctx, "fix/legacy-edge-case", "main") },
+		func() error { return repo.Checkout(ctx, "fix/legacy-edge-case") },
+		func() error {
+			commit(t, repo, "rules.txt", "rule, fixed", "fix(domain): handle legacy contract edge case")
+			return repo.Checkout(ctx, "main")
+		},
+		func() error { _, err := repo.Merge(ctx, "fix/legacy-edge-case", "Merge branch 'fix/legacy-edge-case'"); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	green(t, e)
 	fix, err := e.Release(ctx, "main")
 	if err != nil {
@@ -130,6 +143,17 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 	if fix.Version != "1.12.1" || !fix.Hotfix {
 		t.Errorf("fix release = %s hotfix %v, want 1.12.1 on the hotfix path", fix.Version, fix.Hotfix)
 	}
+	// The same kind of change committed straight to main did not come through the
+	// hotfix path: the standard profile judges it.
+	commit(t, repo, "rules.txt", "rule, fixed twice", "fix(domain): tighten the edge case")
+	green(t, e)
+	direct, err := e.Release(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.Version != "1.12.2" || direct.Hotfix {
+		t.Errorf("direct fix release = %s hotfix %v, want 1.12.2 on the standard profile", direct.Version, direct.Hotfix)
+	}
 
 	commit(t, repo, "ci.txt", "ci", "chore: tidy CI")
 	green(t, e)
@@ -137,7 +161,7 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 		t.Errorf("release of a chore = %v, want ErrNothingToRelease", err)
 	}
 	evs, _ := e.Store.(*store.Store).Events(ctx, store.Filter{Kinds: []string{"release.created"}})
-	if len(evs) != 3 {
-		t.Errorf("%d release.created events, want 3", len(evs))
+	if len(evs) != 4 {
+		t.Errorf("%d release.created events, want 4", len(evs))
 	}
 }

@@ -5,18 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/controlplane"
-	"github.com/slipway/slipway/internal/delivery"
-	"github.com/slipway/slipway/internal/executor/local"
-	"github.com/slipway/slipway/internal/notify"
-	"github.com/slipway/slipway/internal/notify/console"
-	"github.com/slipway/slipway/internal/notify/webhook"
-	"github.com/slipway/slipway/internal/pipeline"
+	"github.com/slipway/slipway/internal/store"
 )
 
 // Options configure a demo run.
@@ -26,13 +22,15 @@ type Options struct {
 	Data string
 	// Example is the contract-api example directory (with slipway.yaml and _story).
 	Example string
-	// Slipway is the slipway binary: routers run from it, pipeline steps call it.
+	// Slipway is the slipway binary: the control plane runs routers from it,
+	// pipeline steps call it.
 	Slipway string
 	// LegacyShare is the share of traffic that carries legacy contracts. Default 0.02.
 	LegacyShare float64
 	// Rate is the simulated users' requests per second. Default 250.
 	Rate int
-	// Webhook, when set, receives rollback and incident notifications.
+	// Webhook, when set, is written to the service's slipway.yaml as notify.webhook:
+	// it receives rollback and incident notifications.
 	Webhook string
 	// Out receives the story as it unfolds.
 	Out io.Writer
@@ -40,20 +38,29 @@ type Options struct {
 
 const marker = ".slipway-demo"
 
-// env wires one demo run together.
+// poll is how often the demo's control plane reads branches: the story commits
+// and waits, so it reads more often than the 2s default (slipway up --poll).
+const poll = 300 * time.Millisecond
+
+// env is one demo run: the person at the keyboard, with the control plane they
+// started with `slipway up`.
 type env struct {
 	opts      Options
 	out       io.Writer
-	plane     *controlplane.Plane
-	engine    *delivery.Engine
-	planes    map[string]controlplane.DataPlane
+	repo      string // the service's repository
+	cfg       *config.Config
+	st        *store.Store
+	info      controlplane.Info
+	stopPlane context.CancelFunc
+	planeDone chan error
 	traffic   *Traffic
 	stopUsers context.CancelFunc
 	usersDone chan struct{}
 	start     time.Time
 }
 
-// prepare resets the data directory, opens the control plane and starts the routers.
+// prepare checks the options, stops what an interrupted earlier demo left running,
+// resets the data directory and lays the service's repository out.
 func prepare(ctx context.Context, o Options) (*env, error) {
 	if o.LegacyShare < 0 || o.LegacyShare > 1 {
 		return nil, fmt.Errorf("legacy share %v: must be between 0 and 1 (0.02 is 2%%)", o.LegacyShare)
@@ -72,46 +79,48 @@ func prepare(ctx context.Context, o Options) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := resetData(o.Data); err != nil {
-		return nil, err
-	}
-	var notifiers = notify.Multi{console.New(o.Out)}
 	if o.Webhook != "" {
-		wh, err := webhook.New(o.Webhook)
-		if err != nil {
-			return nil, err
+		cfg.Notify.Webhook = o.Webhook
+		if _, err := cfg.Notify.WebhookURL(); err != nil {
+			return nil, fmt.Errorf("--webhook: %w", err)
 		}
-		notifiers = append(notifiers, wh)
 	}
-	p, err := controlplane.Open(ctx, controlplane.Options{Data: o.Data, Config: cfg, Out: o.Out, Notifier: notifiers})
-	if err != nil {
+	if err := resetData(ctx, o.Data); err != nil {
 		return nil, err
 	}
-	e := &env{opts: o, out: o.Out, plane: p,
-		planes: map[string]controlplane.DataPlane{}, start: time.Now()}
-	for _, en := range cfg.Environments {
-		dp, err := controlplane.SpawnRouter(ctx, o.Slipway, filepath.Join(o.Data, "routers"), en.Name)
-		if err != nil {
-			e.close()
-			return nil, err
-		}
-		e.planes[en.Name] = dp
-		if err := p.Register(ctx, dp); err != nil {
-			e.close()
-			return nil, err
-		}
-	}
-	e.engine = &delivery.Engine{Config: cfg, Store: p.Store, Artifacts: p.Artifacts, Deployer: p.Deployer, Incidents: p.Incidents,
-		Dir: o.Data, Out: o.Out,
-		StepEnv: []string{"PATH=" + filepath.Dir(o.Slipway) + string(os.PathListSeparator) + os.Getenv("PATH"),
-			"SLIPWAY_REPO=" + filepath.Join(o.Data, "repos", "contract-api")},
-		Pipelines: &pipeline.Runner{Exec: &local.Executor{}, CacheDir: filepath.Join(o.Data, "cache"),
-			LogDir: filepath.Join(o.Data, "logs"), Journal: p.Store, Out: o.Out}}
-	return e, nil
+	return &env{opts: o, out: o.Out, cfg: cfg, start: time.Now(), repo: filepath.Join(o.Data, "repos", cfg.Service)}, nil
 }
 
-// resetData empties dir when it holds a previous demo (or nothing).
-func resetData(dir string) error {
+// up starts the control plane on the service's repository, as `slipway up` does,
+// and waits until every environment is served.
+func (e *env) up(ctx context.Context) error {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stopPlane, e.planeDone = cancel, make(chan error, 1)
+	ready := make(chan controlplane.Info, 1)
+	log := slog.New(newNarrator(e.out))
+	go func() {
+		e.planeDone <- controlplane.Up(pctx, controlplane.UpOptions{Data: e.opts.Data, Services: []string{e.repo},
+			Slipway: e.opts.Slipway, Poll: poll, Log: log, Ready: func(in controlplane.Info) { ready <- in }})
+	}()
+	select {
+	case e.info = <-ready:
+	case err := <-e.planeDone:
+		return fmt.Errorf("slipway up: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	st, err := store.Open(ctx, filepath.Join(e.opts.Data, "slipway.db"))
+	if err != nil {
+		return err
+	}
+	e.st = st
+	return nil
+}
+
+// resetData empties dir when it holds a previous demo (or nothing), stopping first
+// whatever that demo left running (a demo killed mid-way leaves routers and
+// instances behind; they are recorded in its state).
+func resetData(ctx context.Context, dir string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0 {
 		return writeMarker(dir)
@@ -121,6 +130,9 @@ func resetData(dir string) error {
 	}
 	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
 		return fmt.Errorf("data directory %s holds files not made by the demo; pass --data with an empty or new directory", dir)
+	}
+	if _, err := controlplane.Down(ctx, dir, 10*time.Second); err != nil {
+		return fmt.Errorf("stop what the previous demo left running in %s: %w", dir, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("reset %s: %w", dir, err)
@@ -135,44 +147,44 @@ func writeMarker(dir string) error {
 	return os.WriteFile(filepath.Join(dir, marker), []byte("state of `slipway demo`; reset by the next run\n"), 0o644)
 }
 
-// close stops users, instances and routers, and closes the store.
+// close stops the users, then everything `slipway up` started (`slipway down`).
 func (e *env) close() {
 	if e.stopUsers != nil {
 		e.stopUsers()
 		<-e.usersDone
 	}
-	ctx := context.Background()
-	for _, en := range e.plane.Config.Environments {
-		dep, err := e.plane.Deployer.Current(ctx, en.Name)
-		if err != nil {
-			continue
-		}
-		for _, in := range dep.Instances {
-			e.plane.Target.Stop(ctx, in)
-		}
-		if dep.Warm != nil {
-			for _, in := range dep.Warm.Instances {
-				e.plane.Target.Stop(ctx, in)
-			}
-		}
-		if dep.Pending != nil {
-			e.plane.Target.Stop(ctx, dep.Pending.Instance)
-		}
+	if e.stopPlane != nil {
+		e.stopPlane()
+		<-e.planeDone
 	}
-	for _, dp := range e.planes {
-		dp.Stop()
+	if e.st != nil {
+		e.st.Close()
 	}
-	e.plane.Close()
+	if _, err := controlplane.Down(context.Background(), e.opts.Data, 10*time.Second); err != nil {
+		fmt.Fprintf(e.out, "slipway down: %v\n", err)
+	}
 }
 
-// startUsers sends simulated traffic to prod's router until close.
-func (e *env) startUsers(prod string) {
+// startUsers sends simulated traffic to env's URL until close.
+func (e *env) startUsers(url string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	e.traffic = &Traffic{URL: e.planes[prod].URL(), Rate: e.opts.Rate, LegacyShare: e.opts.LegacyShare}
+	e.traffic = &Traffic{URL: url, Rate: e.opts.Rate, LegacyShare: e.opts.LegacyShare}
 	e.stopUsers = cancel
 	e.usersDone = make(chan struct{})
 	go func() {
 		defer close(e.usersDone)
 		e.traffic.Run(ctx)
 	}()
+}
+
+// url is where env answers.
+func (e *env) url(env string) string {
+	for _, s := range e.info.Services {
+		for _, en := range s.Environments {
+			if en.Name == env {
+				return en.URL
+			}
+		}
+	}
+	return ""
 }

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/slipway/slipway/internal/delivery"
 	"github.com/slipway/slipway/internal/deploy"
-	"github.com/slipway/slipway/internal/incident"
-	"github.com/slipway/slipway/internal/pipeline"
+	"github.com/slipway/slipway/internal/store"
 	"github.com/slipway/slipway/internal/vcs"
 )
 
@@ -49,49 +49,68 @@ func (e *env) chapter(when, title string) {
 }
 
 func (e *env) play(ctx context.Context, s *Summary) error {
-	e.chapter("Monday 09:00", "contract-api "+baseTag+" runs in dev, staging and prod")
+	e.chapter("Monday 09:00", e.cfg.Service+" "+baseTag+" runs in dev, staging and prod")
 	repo, err := e.createRepo(ctx)
 	if err != nil {
 		return err
 	}
-	e.engine.Repo = repo
-	stable, err := e.ship(ctx, s, "main")
+	fmt.Fprintf(e.out, "$ slipway up   (in %s)\n", repo.Dir)
+	if err := e.up(ctx); err != nil {
+		return err
+	}
+	envs := e.cfg.Environments
+	prodEnv := envs[len(envs)-1].Name
+	head, err := repo.ResolveRef(ctx, "main")
 	if err != nil {
 		return err
 	}
-	if err := e.engine.Promote(ctx, &stable, "prod"); err != nil {
+	stable, err := e.ship(ctx, s, head, prodEnv)
+	if err != nil {
 		return err
 	}
-	s.add(stable)
-	envs := e.plane.Config.Environments
-	prodEnv := envs[len(envs)-1].Name
-	e.startUsers(prodEnv)
+	if stable.Outcome() != deploy.Deployed {
+		return fmt.Errorf("%s in %s: %s", stable.Release.Version, prodEnv, stable.Outcome())
+	}
+	e.startUsers(e.url(prodEnv))
 	fmt.Fprintf(e.out, "users: %d req/s to %s through the router at %s, %.1f%% legacy contracts\n",
-		e.opts.Rate, prodEnv, e.planes[prodEnv].URL(), e.opts.LegacyShare*100)
+		e.opts.Rate, prodEnv, e.url(prodEnv), e.opts.LegacyShare*100)
 
 	e.chapter("Monday 09:26", "branch pipeline for "+featBranch)
-	if err := e.commitChapter(ctx, featBranch, featDir); err != nil {
-		return err
-	}
-	if err := e.pipeline(ctx, featBranch); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.out, "pushing the same commit again:")
-	again, err := e.engine.Push(ctx, featBranch)
+	feat, err := e.commitChapter(ctx, repo, featBranch, featDir)
 	if err != nil {
 		return err
 	}
-	s.CachedSteps = cachedSteps(again)
+	if _, err := e.waitRun(ctx, feat); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.out, "$ slipway run %s   (the same commit again)\n", featBranch)
+	again, err := e.request(ctx, controlplane.Request{Op: controlplane.OpRun, Service: e.cfg.Service, Ref: featBranch})
+	if err != nil {
+		return err
+	}
+	if !again.OK {
+		return fmt.Errorf("re-run of %s: %s", featBranch, again.Error)
+	}
+	fmt.Fprintln(e.out, again.Outcome)
+	if s.CachedSteps, err = e.cachedSteps(ctx, again.Run); err != nil {
+		return err
+	}
 
 	e.chapter("Monday 11:16", "merged to main: an immutable artifact is born")
-	d, err := e.mergeAndShip(ctx, s, featBranch)
+	merge, err := e.merge(ctx, repo, featBranch)
 	if err != nil {
 		return err
 	}
+	rel, err := e.waitRelease(ctx, merge)
+	if err != nil {
+		return err
+	}
+	s.noteRelease(rel)
 
-	e.chapter("Tuesday 10:00", "production rollout of "+d.Release.Version+": a single click")
+	e.chapter("Tuesday 10:00", "production rollout of "+rel.Version+": a single click")
 	before := e.traffic.Stats()
-	if err := e.engine.Promote(ctx, &d, prodEnv); err != nil {
+	d, err := e.promote(ctx, rel, prodEnv)
+	if err != nil {
 		return err
 	}
 	s.add(d)
@@ -109,19 +128,26 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 		s.UserFailures, s.FirstFailureAt.Sub(e.start).Round(time.Second), d.Incident.StableVersion, s.DetectSeconds)
 
 	e.chapter("Tuesday 10:35", "the fix takes the hotfix path: "+fixBranch)
-	if err := e.commitChapter(ctx, fixBranch, fixDir); err != nil {
-		return err
-	}
-	if err := e.pipeline(ctx, fixBranch); err != nil {
-		return err
-	}
-	e.chapter("Tuesday 11:30", "merged: a new artifact")
-	fix, err := e.mergeAndShip(ctx, s, fixBranch)
+	fixCommit, err := e.commitChapter(ctx, repo, fixBranch, fixDir)
 	if err != nil {
 		return err
 	}
-	e.chapter("Tuesday 11:40", "production again, with extra caution ("+fix.Release.Version+", hotfix profile)")
-	if err := e.engine.Promote(ctx, &fix, prodEnv); err != nil {
+	if _, err := e.waitRun(ctx, fixCommit); err != nil {
+		return err
+	}
+	e.chapter("Tuesday 11:30", "merged: a new artifact")
+	merge, err = e.merge(ctx, repo, fixBranch)
+	if err != nil {
+		return err
+	}
+	fixRel, err := e.waitRelease(ctx, merge)
+	if err != nil {
+		return err
+	}
+	s.noteRelease(fixRel)
+	e.chapter("Tuesday 11:40", "production again, with extra caution ("+fixRel.Version+", hotfix profile)")
+	fix, err := e.promote(ctx, fixRel, prodEnv)
+	if err != nil {
 		return err
 	}
 	s.add(fix)
@@ -130,71 +156,85 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 	}
 
 	e.chapter("Tuesday 12:10", "post-mortem draft from the journal")
-	path, err := e.postMortem(ctx, d)
+	path, err := e.postMortem(ctx, d.Incident.ID)
 	if err != nil {
 		return err
+	}
+	if md, err := os.ReadFile(path); err == nil {
+		fmt.Fprintf(e.out, "post-mortem draft: %s (%d lines), drafted by the control plane at the rollback and redrafted after the fix\n", path, strings.Count(string(md), "\n"))
 	}
 	s.PostMortem, s.Incident = path, d.Incident.ID
 	s.Outcome = fmt.Sprintf("story: %s -> v%s rolled back -> v%s promoted | incident %s | post-mortem %s",
-		baseTag, d.Release.Version, fix.Release.Version, d.Incident.ID, path)
+		baseTag, d.Release.Version, fixRel.Version, d.Incident.ID, path)
 	return nil
 }
 
-// ship releases the head of branch and delivers it up to the first manual promotion.
-func (e *env) ship(ctx context.Context, s *Summary, branch string) (delivery.Delivery, error) {
-	rel, err := e.engine.Release(ctx, branch)
+// ship waits for commit's release to reach the environment before prodEnv and
+// promotes it there, as the person does for the first version.
+func (e *env) ship(ctx context.Context, s *Summary, commit, prodEnv string) (delivery.Delivery, error) {
+	rel, err := e.waitRelease(ctx, commit)
 	if err != nil {
 		return delivery.Delivery{}, err
 	}
-	s.ReleaseNotes = append(s.ReleaseNotes, rel.Notes)
-	s.SBOMs = append(s.SBOMs, rel.Artifact.SBOM)
-	d, err := e.engine.Deliver(ctx, rel)
+	s.noteRelease(rel)
+	d, err := e.promote(ctx, rel, prodEnv)
 	if err != nil {
 		return d, err
 	}
-	for _, st := range d.Stages {
-		if st.Outcome != deploy.Deployed {
-			return d, fmt.Errorf("%s in %s: %s (%s)", rel.Version, st.Env, st.Outcome, st.Reason)
-		}
-	}
+	s.add(d)
 	return d, nil
 }
 
-// mergeAndShip merges branch into main, runs the main pipeline and ships the release.
-func (e *env) mergeAndShip(ctx context.Context, s *Summary, branch string) (delivery.Delivery, error) {
-	repo := e.engine.Repo
+// merge merges branch into main, as a person does; the control plane sees main move.
+func (e *env) merge(ctx context.Context, repo *vcs.Repo, branch string) (string, error) {
 	if err := repo.Checkout(ctx, "main"); err != nil {
-		return delivery.Delivery{}, err
+		return "", err
 	}
-	if _, err := repo.Merge(ctx, branch, fmt.Sprintf("Merge branch '%s'", branch)); err != nil {
-		return delivery.Delivery{}, err
+	hash, err := repo.Merge(ctx, branch, fmt.Sprintf("Merge branch '%s'", branch))
+	if err != nil {
+		return "", err
 	}
-	if err := e.pipeline(ctx, "main"); err != nil {
-		return delivery.Delivery{}, err
-	}
-	return e.ship(ctx, s, "main")
+	fmt.Fprintf(e.out, "$ git checkout main; git merge %s -> %s\n", branch, hash[:7])
+	return hash, nil
 }
 
-// pipeline runs the branch's pipeline and fails the story when it is red.
-func (e *env) pipeline(ctx context.Context, branch string) error {
-	res, err := e.engine.Push(ctx, branch)
+// cachedSteps counts the steps of run served from the step cache.
+func (e *env) cachedSteps(ctx context.Context, run string) (int, error) {
+	evs, err := e.st.Events(ctx, store.Filter{Run: run, Kinds: []string{"step.finished"}})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if !res.Passed {
-		return fmt.Errorf("pipeline %s for %s failed: see the logs above", res.Run, branch)
+	n := 0
+	for _, ev := range evs {
+		if ev.Data["cached"] == true {
+			n++
+		}
 	}
-	return nil
+	return n, nil
 }
 
 // createRepo makes the contract-api repository at v1.11.3 from the example.
 func (e *env) createRepo(ctx context.Context) (*vcs.Repo, error) {
-	dir := filepath.Join(e.opts.Data, "repos", "contract-api")
+	dir := e.repo
 	if err := copyTree(e.opts.Example, dir, func(rel string) bool { return rel == "_story" }); err != nil {
 		return nil, err
 	}
+	if e.opts.Webhook != "" {
+		f, err := os.OpenFile(filepath.Join(dir, "slipway.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		_, err = fmt.Fprintf(f, "\nnotify:\n  webhook: %q\n", e.opts.Webhook)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	repo, err := vcs.Init(ctx, dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(".slipway/\n"), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := repo.CommitAll(ctx, "feat: contract-api 1.11 with contract validation rules", time.Time{}); err != nil {
@@ -208,53 +248,31 @@ func (e *env) createRepo(ctx context.Context) (*vcs.Repo, error) {
 }
 
 // commitChapter branches from main, writes a chapter's files and commits them with
-// the chapter's message.
-func (e *env) commitChapter(ctx context.Context, branch, chapter string) error {
-	repo := e.engine.Repo
+// the chapter's message; it returns the commit.
+func (e *env) commitChapter(ctx context.Context, repo *vcs.Repo, branch, chapter string) (string, error) {
 	if err := repo.Checkout(ctx, "main"); err != nil {
-		return err
+		return "", err
 	}
 	if err := repo.Branch(ctx, branch, "main"); err != nil {
-		return err
+		return "", err
 	}
 	if err := repo.Checkout(ctx, branch); err != nil {
-		return err
+		return "", err
 	}
 	src := filepath.Join(e.opts.Example, "_story", chapter)
 	msg, err := os.ReadFile(filepath.Join(src, "COMMIT_MSG"))
 	if err != nil {
-		return fmt.Errorf("story chapter %s: %w", chapter, err)
+		return "", fmt.Errorf("story chapter %s: %w", chapter, err)
 	}
 	if err := copyTree(src, repo.Dir, func(rel string) bool { return rel == "COMMIT_MSG" }); err != nil {
-		return err
+		return "", err
 	}
 	hash, err := repo.CommitAll(ctx, string(msg), time.Time{})
 	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.out, "git checkout -b %s; git commit -m %q -> %s\n", branch, firstLine(string(msg)), hash[:7])
-	return nil
-}
-
-// postMortem renders the incident's post-mortem with the commits of the bad release.
-func (e *env) postMortem(ctx context.Context, d delivery.Delivery) (string, error) {
-	var commits []incident.Commit
-	for _, c := range d.Release.Commits {
-		commits = append(commits, incident.Commit{Hash: c.Hash, Subject: c.Subject, Author: c.Author, Time: c.Time})
-	}
-	md, err := e.plane.Incidents.PostMortem(ctx, d.Incident.ID, commits)
-	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(e.opts.Data, "postmortems", d.Incident.ID+".md")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, md, 0o644); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(e.out, "post-mortem draft: %s (%d lines)\n", path, strings.Count(string(md), "\n"))
-	return path, nil
+	fmt.Fprintf(e.out, "$ git checkout -b %s; git commit -m %q -> %s\n", branch, firstLine(string(msg)), hash[:7])
+	return hash, nil
 }
 
 // copyTree copies src into dst, skipping top-level entries skip reports.
@@ -283,16 +301,6 @@ func copyTree(src, dst string, skip func(rel string) bool) error {
 		}
 		return os.WriteFile(target, b, 0o644)
 	})
-}
-
-func cachedSteps(r pipeline.Result) int {
-	n := 0
-	for _, st := range r.Steps {
-		if st.Cached {
-			n++
-		}
-	}
-	return n
 }
 
 func firstLine(s string) string {

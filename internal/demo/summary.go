@@ -35,6 +35,12 @@ type Summary struct {
 	Outcome string
 }
 
+// noteRelease keeps a release's notes and SBOM for the summary.
+func (s *Summary) noteRelease(rel delivery.Release) {
+	s.ReleaseNotes = append(s.ReleaseNotes, rel.Notes)
+	s.SBOMs = append(s.SBOMs, rel.Artifact.SBOM)
+}
+
 func (s *Summary) add(d delivery.Delivery) {
 	s.Deliveries = append(s.Deliveries, d)
 	fate := "deployed"
@@ -50,7 +56,7 @@ func (s *Summary) measureRollback(ctx context.Context, e *env, before, after Tra
 	if after.FirstFailure.After(before.LastFailure) {
 		s.FirstFailureAt = after.FirstFailure
 	}
-	evs, err := e.plane.Store.Events(ctx, store.Filter{Rollout: d.Stages[len(d.Stages)-1].Rollout, Kinds: []string{"rollout.rolledback"}})
+	evs, err := e.st.Events(ctx, store.Filter{Rollout: d.Stages[len(d.Stages)-1].Rollout, Kinds: []string{"rollout.rolledback"}})
 	if err == nil && len(evs) > 0 {
 		s.RolledBackAt = evs[0].Time
 		if v, ok := evs[0].Data["candidate_errors"].(float64); ok {

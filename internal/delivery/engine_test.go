@@ -129,7 +129,10 @@ func TestReleaseVersionsFromCommits(t *testing.T) {
 			commit(t, repo, "rules.txt", "rule, fixed", "fix(domain): handle legacy contract edge case")
 			return repo.Checkout(ctx, "main")
 		},
-		func() error { _, err := repo.Merge(ctx, "fix/legacy-edge-case", "Merge branch 'fix/legacy-edge-case'"); return err },
+		func() error {
+			_, err := repo.Merge(ctx, "fix/legacy-edge-case", "Merge branch 'fix/legacy-edge-case'")
+			return err
+		},
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)

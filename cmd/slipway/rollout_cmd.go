@@ -103,12 +103,15 @@ is how a killed or restarted Slipway carries on.`,
 			Args:              cobra.ExactArgs(1),
 			ValidArgsFunction: completeActiveRollouts,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				p, err := open(cmd)
+				// A command is queued in the store: any service's rollout, no
+				// control plane needed to ask.
+				st, err := openState(cmd)
 				if err != nil {
 					return err
 				}
-				defer p.Close()
-				if err := p.Rollouts.Request(cmd.Context(), args[0], a.action, reason); err != nil {
+				defer st.Close()
+				ctx := store.WithActor(cmd.Context(), store.CurrentUser("cli"))
+				if err := (&rollout.Controller{Store: st}).Request(ctx, args[0], a.action, reason); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s queued: the control plane applies it at its next pass\n", a.action, args[0])
@@ -120,9 +123,14 @@ is how a killed or restarted Slipway carries on.`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "run",
-		Short: "Be the control plane: resume every unfinished rollout from the store and drive it to its end",
+		Short: "Resume every unfinished rollout once, without a control plane (slipway up does it itself)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if data, err := dataDir(cmd); err == nil {
+				if in, ok := controlplane.Running(data); ok {
+					return fmt.Errorf("rollout run: the control plane (pid %d) already drives every rollout of %s; it resumes them itself after a restart", in.PID, data)
+				}
+			}
 			p, err := open(cmd)
 			if err != nil {
 				return err

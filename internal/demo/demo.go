@@ -51,6 +51,7 @@ type env struct {
 	cfg       *config.Config
 	st        *store.Store
 	info      controlplane.Info
+	narrator  *narrator
 	stopPlane context.CancelFunc
 	planeDone chan error
 	traffic   *Traffic
@@ -97,7 +98,8 @@ func (e *env) up(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopPlane, e.planeDone = cancel, make(chan error, 1)
 	ready := make(chan controlplane.Info, 1)
-	log := slog.New(newNarrator(e.out))
+	e.narrator = newNarrator(e.out)
+	log := slog.New(e.narrator)
 	go func() {
 		e.planeDone <- controlplane.Up(pctx, controlplane.UpOptions{Data: e.opts.Data, Services: []string{e.repo},
 			Slipway: e.opts.Slipway, Poll: poll, Log: log, Ready: func(in controlplane.Info) { ready <- in }})
@@ -149,6 +151,9 @@ func writeMarker(dir string) error {
 
 // close stops the users, then everything `slipway up` started (`slipway down`).
 func (e *env) close() {
+	if e.narrator != nil {
+		e.narrator.mute()
+	}
 	if e.stopUsers != nil {
 		e.stopUsers()
 		<-e.usersDone

@@ -13,11 +13,19 @@ import (
 // line a record, its message and the attributes that matter to a reader.
 type narrator struct {
 	mu    *sync.Mutex
+	muted *bool // under mu
 	out   io.Writer
 	attrs []slog.Attr
 }
 
-func newNarrator(out io.Writer) *narrator { return &narrator{mu: &sync.Mutex{}, out: out} }
+func newNarrator(out io.Writer) *narrator { return &narrator{mu: &sync.Mutex{}, muted: new(bool), out: out} }
+
+// mute ends the commentary: the story is told.
+func (n *narrator) mute() {
+	n.mu.Lock()
+	*n.muted = true
+	n.mu.Unlock()
+}
 
 // shown are the attributes printed after a message, in this order.
 var shown = []string{"branch", "commit", "version", "env", "outcome", "reason", "run", "url", "err", "why"}
@@ -48,6 +56,9 @@ func (n *narrator) Handle(_ context.Context, r slog.Record) error {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if *n.muted {
+		return nil
+	}
 	_, err := fmt.Fprintln(n.out, b.String())
 	return err
 }

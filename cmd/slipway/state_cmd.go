@@ -65,9 +65,13 @@ func newHistoryCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"events": evs})
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tKIND\tENV\tVERSION\tMESSAGE")
+			fmt.Fprintln(tw, "TIME\tKIND\tENV\tVERSION\tBY\tMESSAGE")
 			for _, e := range evs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("01-02 15:04:05.000"), e.Kind, dash(e.Env), dash(e.Version), e.Message)
+				by := "-"
+				if e.Actor != "" {
+					by = e.Actor + " (" + e.Via + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("01-02 15:04:05.000"), e.Kind, dash(e.Env), dash(e.Version), by, e.Message)
 			}
 			return tw.Flush()
 		},

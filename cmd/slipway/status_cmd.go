@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/slipway/slipway/internal/controlplane"
 	"github.com/spf13/cobra"
 )
 
@@ -36,8 +37,18 @@ the last environment; rollouts and incidents.`,
 			if err != nil {
 				return err
 			}
+			if data, err := dataDir(cmd); err == nil {
+				if in, ok := controlplane.Running(data); ok {
+					view.ControlPlane = &controlPlaneStatus{PID: in.PID, Started: in.Started, LogFile: in.LogFile}
+				}
+			}
 			if format == outputJSON {
 				return writeJSON(cmd.OutOrStdout(), view)
+			}
+			if cp := view.ControlPlane; cp != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "control plane: running (pid %d, since %s)\n\n", cp.PID, cp.Started.Local().Format(time.DateTime))
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "control plane: not running ('slipway up' starts it; routers and instances may still serve)\n\n")
 			}
 			return printStatus(cmd.OutOrStdout(), view)
 		},

@@ -18,7 +18,15 @@ import (
 
 // statusView is what `slipway status` shows, and its JSON shape.
 type statusView struct {
-	Services []serviceStatus `json:"services"`
+	// ControlPlane is the control plane serving the state directory, if one runs.
+	ControlPlane *controlPlaneStatus `json:"control_plane,omitempty"`
+	Services     []serviceStatus     `json:"services"`
+}
+
+type controlPlaneStatus struct {
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	LogFile string    `json:"log_file,omitempty"`
 }
 
 type serviceStatus struct {

@@ -184,6 +184,7 @@ func (s *service) pipeline(ctx context.Context, branch, commit string) (*config.
 
 // pipelineRun is pipeline, with the run.
 func (s *service) pipelineRun(ctx context.Context, branch, commit string) (*config.Config, pipeline.Result, bool) {
+	ctx = s.pushedBy(ctx, commit)
 	cfg, err := s.configAt(ctx, commit)
 	if err != nil {
 		s.configInvalid(ctx, branch, commit, err)
@@ -237,6 +238,7 @@ func (s *service) releaseLoop(ctx context.Context) {
 // release runs the main pipeline on commit and, when green, releases it and
 // delivers the release through the environments up to the first manual one.
 func (s *service) release(ctx context.Context, commit string) {
+	ctx = s.pushedBy(ctx, commit)
 	cfg, ok := s.pipeline(ctx, s.main, commit)
 	if !ok {
 		return
@@ -277,4 +279,17 @@ func (s *service) release(ctx context.Context, commit string) {
 		s.log.Info("release waits for a promotion", "version", rel.Version, "env", d.Waiting,
 			"run", fmt.Sprintf("slipway promote %s %s", rel.Version, d.Waiting))
 	}
+}
+
+// pushedBy is ctx recording, for what a push causes, the commit's author through
+// git - unless a person's request already names who.
+func (s *service) pushedBy(ctx context.Context, commit string) context.Context {
+	if _, ok := store.ActorFrom(ctx); ok {
+		return ctx
+	}
+	author, err := s.repo.Author(ctx, commit)
+	if err != nil {
+		return ctx
+	}
+	return store.WithActor(ctx, store.Actor{Name: author, Via: "git"})
 }

@@ -79,3 +79,12 @@ func Diff(before, after map[string]string) []RefChange {
 	sort.Slice(out, func(i, j int) bool { return out[i].Branch < out[j].Branch })
 	return out
 }
+
+// Author returns who wrote commit, as "Name <email>".
+func (r *Repo) Author(ctx context.Context, commit string) (string, error) {
+	out, err := r.git(ctx, nil, "log", "-1", "--format=%an <%ae>", commit, "--")
+	if err != nil {
+		return "", fmt.Errorf("author of %s: %w", commit, err)
+	}
+	return strings.TrimSpace(out), nil
+}

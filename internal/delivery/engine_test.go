@@ -58,12 +58,13 @@ func newEngine(t *testing.T) (*Engine, *vcs.Repo) {
 		t.Fatal(err)
 	}
 	cfg := &config.Config{Service: "svc", Build: config.Build{Main: "."},
-		Pipelines: map[string]config.Pipeline{"main": {Steps: []config.Step{{Name: "test", Run: "true"}}}}}
+		Pipelines: map[string]config.Pipeline{"main": {Steps: []config.Step{{Name: "test", Run: `test -d "$SLIPWAY_REPO/.git"`}}}}}
 	runner := &pipeline.Runner{Exec: &local.Executor{}, LogDir: filepath.Join(dir, "logs"), Journal: st}
 	return &Engine{Repo: repo, Config: cfg, Store: st, Artifacts: arts, Dir: dir, Pipelines: runner}, repo
 }
 
-// green runs the main pipeline on main's head, as a release needs.
+// green runs the main pipeline on main's head, as a release needs. Its step checks
+// that steps know the repository (slipway check api reads the base ref from it).
 func green(t *testing.T, e *Engine) {
 	t.Helper()
 	res, err := e.Push(context.Background(), "main")

@@ -18,7 +18,9 @@ type narrator struct {
 	attrs []slog.Attr
 }
 
-func newNarrator(out io.Writer) *narrator { return &narrator{mu: &sync.Mutex{}, muted: new(bool), out: out} }
+func newNarrator(out io.Writer) *narrator {
+	return &narrator{mu: &sync.Mutex{}, muted: new(bool), out: out}
+}
 
 // mute ends the commentary: the story is told.
 func (n *narrator) mute() {

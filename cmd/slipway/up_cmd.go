@@ -86,7 +86,7 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&detach, "detach", false, "run in the background: pid in <data>/controlplane.json, log in <data>/slipway.log")
+	f.BoolVar(&detach, "detach", false, "run in the background: pid in <data>/slipway.pid (details in controlplane.json), log in <data>/slipway.log")
 	f.StringVar(&o.Remote, "remote", "", "follow this remote's branches (fetched every --poll) instead of the local ones")
 	f.DurationVar(&o.Poll, "poll", controlplane.DefaultPoll, "how often branches are read")
 	f.StringVarP(&output, "output", "o", "text", "how to print where environments answer: text or json")

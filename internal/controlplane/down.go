@@ -42,6 +42,7 @@ func Down(ctx context.Context, data string, grace time.Duration) (Stopped, error
 			_ = syscall.Kill(in.PID, syscall.SIGKILL)
 		}
 		os.Remove(filepath.Join(data, infoFile))
+		os.Remove(filepath.Join(data, pidFile))
 	}
 	if _, err := os.Stat(filepath.Join(data, "slipway.db")); err != nil {
 		return out, nil

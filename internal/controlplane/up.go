@@ -70,6 +70,7 @@ type EnvInfo struct {
 
 const (
 	infoFile = "controlplane.json"
+	pidFile  = "slipway.pid"
 	lockFile = "controlplane.lock"
 )
 
@@ -119,6 +120,10 @@ func Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer os.Remove(filepath.Join(data, infoFile))
+	if err := os.WriteFile(filepath.Join(data, pidFile), []byte(fmt.Sprintf("%d\n", info.PID)), 0o644); err != nil {
+		return fmt.Errorf("up: pid file: %w", err)
+	}
+	defer os.Remove(filepath.Join(data, pidFile))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

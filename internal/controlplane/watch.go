@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -20,6 +21,10 @@ type branchRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
+
+// fullRead is how often branches are read with git even when their files did
+// not seem to move.
+const fullRead = 30 * time.Second
 
 // refsRecord is what the control plane last saw of the branches (record "refs",
 // id the service), so that pushes made while it was down are built when it is back.
@@ -57,6 +62,8 @@ func (s *service) run(ctx context.Context) {
 	}
 	tick := time.NewTicker(s.up.Poll)
 	defer tick.Stop()
+	var stamp string
+	var lastRead time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -65,6 +72,13 @@ func (s *service) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		// Git runs only when the refs' files moved (or every fullRead, in case a
+		// change slipped past the stamp); a network remote is always fetched.
+		now := s.repo.Stamp(ctx, s.up.Remote)
+		if now != "" && now == stamp && time.Since(lastRead) < fullRead {
+			continue
+		}
+		stamp, lastRead = now, time.Now()
 		heads, err := s.heads(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -231,6 +245,9 @@ func (s *service) releaseLoop(ctx context.Context) {
 			return
 		case commit := <-s.mainQ:
 			s.release(ctx, commit)
+			// Building an artifact (image layers, SBOM, scan database) takes tens of
+			// megabytes that an idle control plane should not keep.
+			debug.FreeOSMemory()
 		}
 	}
 }

@@ -3,6 +3,10 @@ package vcs
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -87,4 +91,66 @@ func (r *Repo) Author(ctx context.Context, commit string) (string, error) {
 		return "", fmt.Errorf("author of %s: %w", commit, err)
 	}
 	return strings.TrimSpace(out), nil
+}
+
+// Stamp is a cheap fingerprint of where branches point, for polling without
+// running git: the names, sizes and modification times of the branch refs and the
+// packed refs of the repository (remote empty) or of remote when it is a
+// repository on this machine. Git rewrites one of them whenever a branch moves.
+// An empty Stamp means it cannot tell (a remote reached over the network): read
+// the heads instead.
+func (r *Repo) Stamp(ctx context.Context, remote string) string {
+	dir := r.stampDir(ctx, remote)
+	if dir == "" {
+		return ""
+	}
+	h := fnv.New64a()
+	add := func(p string) {
+		if fi, err := os.Stat(p); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	add(filepath.Join(dir, "packed-refs"))
+	heads := filepath.Join(dir, "refs", "heads")
+	add(heads)
+	err := filepath.WalkDir(heads, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		add(p)
+		return nil
+	})
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%x", h.Sum64())
+}
+
+// stampDir is the git directory whose branch refs Stamp reads, or "".
+func (r *Repo) stampDir(ctx context.Context, remote string) string {
+	r.stampOnce.Do(func() { r.stampDirs = map[string]string{} })
+	r.stampMu.Lock()
+	defer r.stampMu.Unlock()
+	if d, ok := r.stampDirs[remote]; ok {
+		return d
+	}
+	d := ""
+	if remote == "" {
+		if out, err := r.git(ctx, nil, "rev-parse", "--path-format=absolute", "--git-common-dir"); err == nil {
+			d = strings.TrimSpace(out)
+		}
+	} else if out, err := r.git(ctx, nil, "remote", "get-url", remote); err == nil {
+		url := strings.TrimPrefix(strings.TrimSpace(out), "file://")
+		if !filepath.IsAbs(url) {
+			url = filepath.Join(r.Dir, url)
+		}
+		for _, cand := range []string{filepath.Join(url, ".git"), url} {
+			if fi, err := os.Stat(filepath.Join(cand, "refs")); err == nil && fi.IsDir() {
+				d = cand
+				break
+			}
+		}
+	}
+	r.stampDirs[remote] = d
+	return d
 }

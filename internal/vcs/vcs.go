@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,10 @@ var ErrNotFound = errors.New("not found")
 type Repo struct {
 	// Dir is the work tree's root directory.
 	Dir string
+
+	stampOnce sync.Once
+	stampMu   sync.Mutex
+	stampDirs map[string]string // remote ("" for local) -> git dir Stamp reads
 }
 
 // Open returns the repository whose work tree contains dir.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,11 @@ For a service in another language, give its build command and the executable it 
   slipway init --run 'cargo build --release' --binary target/release/my-service`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := filepath.Abs(opts.Dir)
+			if err != nil {
+				return err
+			}
+			opts.Dir = dir
 			s, err := config.Init(opts)
 			if err != nil {
 				return err

@@ -9,7 +9,6 @@ import (
 	"github.com/slipway/slipway/internal/delivery"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/store"
-	"github.com/slipway/slipway/internal/vcs"
 )
 
 // handle carries out one request.
@@ -121,9 +120,7 @@ func (s *service) runNow(ctx context.Context, r Request) Finished {
 	if commit == "" {
 		c, err := s.repo.ResolveRef(ctx, r.Ref)
 		if err != nil {
-			if errors.Is(err, vcs.ErrNotFound) || err != nil {
-				return Finished{Error: fmt.Sprintf("run %s: no branch or commit %q in %s", r.Ref, r.Ref, s.repo.Dir)}
-			}
+			return Finished{Error: fmt.Sprintf("run %s: no branch or commit %q in %s (%v)", r.Ref, r.Ref, s.repo.Dir, err)}
 		}
 		commit = c
 	}

@@ -242,3 +242,97 @@ func TestWebhookFromConfigIsWired(t *testing.T) {
 		t.Errorf("webhook received %q, want one JSON POST with the message", got)
 	}
 }
+
+// TestOneControlPlaneServesTwoServices runs two services that live in
+// subdirectories of one repository: each is released with its own tags
+// (a/v0.1.0, b/v0.1.0) behind its own router, and a change to one releases only it.
+func TestOneControlPlaneServesTwoServices(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds slipway and runs a control plane")
+	}
+	ctx := context.Background()
+	repo, err := vcs.Init(ctx, filepath.Join(t.TempDir(), "mono"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range []string{"a", "b"} {
+		cfg := strings.Replace(upConfig, "service: svc", "service: svc-"+svc, 1)
+		for name, content := range map[string]string{"go.mod": "module svc\n\ngo 1.22\n", "main.go": crashService,
+			"slipway.yaml": cfg, "step.sh": "true\n"} {
+			if err := os.MkdirAll(filepath.Join(repo.Dir, svc), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(repo.Dir, svc, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	os.WriteFile(filepath.Join(repo.Dir, ".gitignore"), []byte(".slipway/\n"), 0o644)
+	if _, err := repo.CommitAll(ctx, "feat: two services", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(repo.Dir, ".slipway")
+	slipway := filepath.Join(t.TempDir(), "slipway")
+	if out, err := exec.Command("go", "build", "-o", slipway, "../../cmd/slipway").CombinedOutput(); err != nil {
+		t.Fatalf("build slipway: %v\n%s", err, out)
+	}
+	upCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Up(upCtx, UpOptions{Data: data, Services: []string{filepath.Join(repo.Dir, "a"), filepath.Join(repo.Dir, "b")},
+			Slipway: slipway, Poll: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(testLog{t}, nil))})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		Down(context.Background(), data, 10*time.Second)
+	})
+	st, err := store.Open(ctx, filepath.Join(data, "slipway.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	urls := map[string]bool{}
+	for _, svc := range []string{"svc-a", "svc-b"} {
+		e := waitEvent(t, st, "deploy.finished", func(e store.Event) bool { return e.Service == svc && e.Env == "dev" })
+		if e.Version != "0.1.0" {
+			t.Errorf("%s deployed %s to dev, want 0.1.0", svc, e.Version)
+		}
+		var dp DataPlane
+		if err := st.Get(ctx, "router", svc+"/dev", &dp); err != nil {
+			t.Fatal(err)
+		}
+		urls[dp.URL()] = true
+	}
+	if len(urls) != 2 {
+		t.Errorf("routers %v: want one per service", urls)
+	}
+	for _, tag := range []string{"a/v0.1.0", "b/v0.1.0"} {
+		if _, err := repo.ResolveRef(ctx, tag); err != nil {
+			t.Errorf("tag %s: %v", tag, err)
+		}
+	}
+
+	change := commitFile(t, repo, "a/notes.txt", "faster\n", "fix: svc-a only")
+	waitEvent(t, st, "deploy.finished", func(e store.Event) bool { return e.Service == "svc-a" && e.Version == "0.1.1" })
+	waitEvent(t, st, "run.finished", func(e store.Event) bool { return e.Service == "svc-b" && e.Data["commit"] == change })
+	time.Sleep(500 * time.Millisecond) // svc-b's release step, had there been one, follows its run at once
+	var b []string
+	st.List(ctx, "release", func(id string, _ json.RawMessage) error {
+		if strings.HasPrefix(id, "svc-b/") {
+			b = append(b, id)
+		}
+		return nil
+	})
+	if len(b) != 1 {
+		t.Errorf("svc-b releases %v after a change to svc-a only, want just its first", b)
+	}
+}
+
+// testLog writes the control plane's log to the test's.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

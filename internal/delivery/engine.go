@@ -155,6 +155,15 @@ func (e *Engine) serviceDir(checkout string) string {
 	return filepath.Join(checkout, e.Subdir)
 }
 
+// paths limits history to the service's directory when it has one: only the
+// commits that change it make its releases.
+func (e *Engine) paths() []string {
+	if e.Subdir == "" || e.Subdir == "." {
+		return nil
+	}
+	return []string{filepath.ToSlash(e.Subdir)}
+}
+
 // tagGlob matches the service's release tags.
 func (e *Engine) tagGlob() string { return e.tagPrefix() + "*" }
 

@@ -59,7 +59,7 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 		}
 	}
 	if rel.Tag == "" {
-		commits, err := e.Repo.Log(ctx, prevTag, head)
+		commits, err := e.Repo.Log(ctx, prevTag, head, e.paths()...)
 		if err != nil {
 			return Release{}, fmt.Errorf("release %s: %w", branch, err)
 		}

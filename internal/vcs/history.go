@@ -40,14 +40,16 @@ const (
 )
 
 // Log returns the commits reachable from to but not from from, oldest first, without
-// merge commits. An empty from lists the whole history of to.
-func (r *Repo) Log(ctx context.Context, from, to string) ([]Commit, error) {
+// merge commits. An empty from lists the whole history of to. With paths, only the
+// commits that change something under them (relative to the repository root).
+func (r *Repo) Log(ctx context.Context, from, to string, paths ...string) ([]Commit, error) {
 	rng, err := r.rangeSpec(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("log %s..%s: %w", from, to, err)
 	}
 	format := "--format=" + strings.Join([]string{"%H", "%an <%ae>", "%aI", "%s", "%b"}, "%x1f") + "%x1e"
-	out, err := r.git(ctx, nil, "log", "--no-merges", "--reverse", format, rng, "--")
+	args := append([]string{"log", "--no-merges", "--reverse", format, rng, "--"}, paths...)
+	out, err := r.git(ctx, nil, args...)
 	if err != nil {
 		return nil, fmt.Errorf("log %s..%s: %w", from, to, err)
 	}
@@ -164,7 +166,8 @@ func (r *Repo) LatestTag(ctx context.Context, ref, pattern string) (string, erro
 	var bestV *semver.Version
 	for tag := range strings.SplitSeq(out, "\n") {
 		tag = strings.TrimSpace(tag)
-		v, err := semver.NewVersion(tag)
+		// A service in a subdirectory tags "<dir>/v1.2.3": the version is the last part.
+		v, err := semver.NewVersion(tag[strings.LastIndex(tag, "/")+1:])
 		if tag == "" || err != nil {
 			continue
 		}

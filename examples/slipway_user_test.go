@@ -114,7 +114,10 @@ func (tm *team) change(branch, set string) {
 	tm.git(tm.dev, "checkout", "-q", "main")
 	tm.git(tm.dev, "pull", "-q", "--ff-only")
 	tm.git(tm.dev, "checkout", "-q", "-b", branch)
-	src := filepath.Join("quote-api", "_changes", set)
+	src, err := filepath.Abs(filepath.Join("quote-api", "_changes", set))
+	if err != nil {
+		tm.t.Fatal(err)
+	}
 	if err := copyTree(src, tm.dev, func(rel string) bool { return rel == "COMMIT_MSG" }); err != nil {
 		tm.t.Fatal(err)
 	}
@@ -228,6 +231,7 @@ type users struct {
 	sent     int
 	failed   int // no answer, or a 5xx
 	lastErr  string
+	slowest  time.Duration
 	versions map[string]int
 	stop     chan struct{}
 	done     chan struct{}
@@ -235,7 +239,9 @@ type users struct {
 
 func startUsers(url string, perSecond int) *users {
 	u := &users{versions: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
-	client := &http.Client{Timeout: 5 * time.Second}
+	// A user waits long: on a machine whose cores are all taken by neighbours a
+	// request can stall for seconds without anything being wrong with the service.
+	client := &http.Client{Timeout: 20 * time.Second}
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Second / time.Duration(perSecond))
 	go func() {
@@ -249,10 +255,12 @@ func startUsers(url string, perSecond int) *users {
 			case <-tick.C:
 			}
 			wg.Go(func() {
+				start := time.Now()
 				resp, err := client.Get(url + "/v1/quotes?symbol=ACME")
 				u.mu.Lock()
 				defer u.mu.Unlock()
 				u.sent++
+				u.slowest = max(u.slowest, time.Since(start))
 				if err != nil {
 					u.failed++
 					u.lastErr = err.Error()
@@ -275,7 +283,7 @@ func (u *users) end() (sent, failed int, lastErr string, versions map[string]int
 	<-u.done
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.sent, u.failed, u.lastErr, u.versions
+	return u.sent, u.failed, fmt.Sprintf("%s; slowest answer %s", u.lastErr, u.slowest.Round(time.Millisecond)), u.versions
 }
 
 // adopt runs the first part every team goes through: slipway init in the

@@ -44,6 +44,9 @@ func (c *Config) setDefaults() {
 }
 
 func (e *Environment) setDefaults() {
+	if g := e.Policy.Vulnerabilities; g != nil && g.Unknown == "" {
+		g.Unknown = defaultUnknownSeverity
+	}
 	if e.Promotion == "" {
 		e.Promotion = defaultPromotion
 	}

@@ -17,6 +17,8 @@ var required = map[reflect.Type][]string{
 	reflect.TypeFor[Environment](): {"name"},
 	reflect.TypeFor[Check]():       {"path"},
 	reflect.TypeFor[MetricCheck](): {"metric"},
+	reflect.TypeFor[VulnGate]():    {"block"},
+	reflect.TypeFor[Allowance]():   {"id", "until", "reason"},
 }
 
 // typeConstraints refine the schema of whole types, with the same rules Validate
@@ -63,6 +65,9 @@ var constraints = map[string]map[string]any{
 	"MetricCheck.max":           {"type": []string{"string", "number"}},
 	"Notify.webhook":            {"pattern": `^(https?://|\$\{)`},
 	"Pipeline.steps":            {"minItems": 1},
+	"VulnGate.block":            {"enum": severities},
+	"VulnGate.unknown":          {"enum": severities},
+	"Allowance.until":           {"type": "string", "pattern": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`},
 }
 
 // Schema returns a JSON Schema (draft 2020-12) of slipway.yaml, generated from the Go

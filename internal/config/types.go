@@ -14,6 +14,10 @@ type Config struct {
 	Environments []Environment `yaml:"environments" json:"environments"`
 	// Notify says where rollbacks and incidents are announced. The console always is.
 	Notify Notify `yaml:"notify" json:"notify,omitempty"`
+	// Artifacts says how artifacts are signed and scanned. Default: the default
+	// signing key under the user's configuration directory and the OSV database
+	// embedded in Slipway.
+	Artifacts Artifacts `yaml:"artifacts" json:"artifacts,omitempty"`
 }
 
 // Build describes how the service's binary is compiled into the artifact. Give
@@ -74,6 +78,10 @@ type Environment struct {
 	// Rollout, when set, moves traffic to a candidate step by step under analysis.
 	// Without it a deployment replaces the previous version at once.
 	Rollout *Rollout `yaml:"rollout" json:"rollout,omitempty"`
+	// Policy is what an artifact must prove before it runs here: whose signature
+	// it carries and which vulnerabilities its signed scan may report. Default:
+	// signed by the key this Slipway signs with; no vulnerability gate.
+	Policy Policy `yaml:"policy" json:"policy,omitempty"`
 }
 
 // Check is one HTTP request with an expected status code.

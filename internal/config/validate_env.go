@@ -36,6 +36,7 @@ func (c *Config) validateEnvironments(ps *problems) {
 		if e.Rollout != nil {
 			e.Rollout.validate(field+".rollout", ps)
 		}
+		e.validatePolicy(field+".policy", ps)
 	}
 }
 

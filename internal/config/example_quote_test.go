@@ -42,8 +42,8 @@ func TestExampleQuoteAPI(t *testing.T) {
 		t.Errorf("analysis = %+v, want min-requests 40, on-no-data rollback, 2 checks", r.Analysis)
 	}
 	lat := r.Analysis.Checks[0]
-	if th, err := lat.Threshold(); lat.Metric != MetricLatencyP95 || err != nil || th != 0.15 || lat.MaxVsStable != 3 {
-		t.Errorf("latency check = %+v (%v %v), want latency-p95 at most 150ms and 3x stable", lat, th, err)
+	if th, err := lat.Threshold(); lat.Metric != MetricLatencyP95 || err != nil || th != 0.5 || lat.MaxVsStable != 3 {
+		t.Errorf("latency check = %+v (%v %v), want latency-p95 at most 500ms and 3x stable", lat, th, err)
 	}
 	if h := prod.Rollout.Profile(true); !cmp.Equal(h.Steps, []int{20, 100}) || len(h.Analysis.Checks) != 2 {
 		t.Errorf("hotfix profile steps %v with %d checks, want [20 100] keeping both checks", h.Steps, len(h.Analysis.Checks))

@@ -38,6 +38,20 @@ type spreadEntry struct {
 	spread float64
 }
 
+// The model is fitted for every listed symbol when the service starts, in
+// parallel, before it listens: no user waits for a fit, not even the first one.
+func init() {
+	var wg sync.WaitGroup
+	for _, s := range Symbols() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			liveSpread(s)
+		}()
+	}
+	wg.Wait()
+}
+
 // liveSpread is the spread of s from the live spread model, fitted once per symbol.
 func liveSpread(s Symbol) float64 {
 	spreads.mu.Lock()

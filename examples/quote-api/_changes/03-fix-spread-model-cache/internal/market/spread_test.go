@@ -33,7 +33,10 @@ func TestLiveSpreadFitsOncePerSymbol(t *testing.T) {
 	}
 	wg.Wait()
 	liveSpread(hooli)
-	if n := fits.Load() - before; n != 1 {
-		t.Errorf("9 quotes of HOOLI fitted the spread model %d times, want once", n)
+	if n := fits.Load() - before; n != 0 {
+		t.Errorf("9 quotes of HOOLI fitted the spread model %d more times, want none: it is fitted at start", n)
+	}
+	if n, want := fits.Load(), int64(len(Symbols())); n != want {
+		t.Errorf("%d fits since start, want one per symbol (%d)", n, want)
 	}
 }

@@ -3,8 +3,6 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,7 +32,8 @@ type Release struct {
 }
 
 // Release versions the head of branch from the Conventional Commits since the last
-// v* tag, writes release notes, builds the one artifact, and tags the commit. A head
+// v* tag (a release/* branch makes release candidates, see [release.NextFor]),
+// builds the one artifact, writes release notes, and tags the commit. A head
 // that already carries a version tag is released as that version (how an existing
 // service is adopted). The main pipeline must have passed first.
 func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
@@ -69,7 +68,7 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 				return Release{}, fmt.Errorf("release %s: last tag %s is not a semantic version: %w", branch, prevTag, err)
 			}
 		}
-		next, bump := release.Next(current, release.FromGit(commits))
+		next, bump := release.NextFor(branch, current, release.FromGit(commits))
 		if bump == release.None {
 			return Release{}, fmt.Errorf("release %s: %d commits since %s, none a feat, fix, perf or breaking change: %w", branch, len(commits), prevTag, ErrNothingToRelease)
 		}
@@ -94,18 +93,13 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 		return Release{}, err
 	}
 	dir = e.serviceDir(dir)
-	notes := release.Notes(rel.Version, commitTime, release.FromGit(rel.Commits))
-	rel.Notes = filepath.Join(e.Dir, "releases", rel.Version+".md")
-	if err := os.MkdirAll(filepath.Dir(rel.Notes), 0o755); err != nil {
-		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
-	}
-	if err := os.WriteFile(rel.Notes, []byte(notes), 0o644); err != nil {
-		return Release{}, fmt.Errorf("release %s: write notes: %w", rel.Version, err)
-	}
 	rel.Artifact, err = e.Artifacts.Build(ctx, artifact.BuildInput{Service: e.Config.Service, Version: rel.Version, Commit: head,
 		SourceDir: dir, Main: e.Config.Build.Main, Run: e.Config.Build.Run, Binary: e.Config.Build.Binary, Created: commitTime, Log: indent(e.Out)})
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
+	}
+	if err := e.writeNotes(ctx, &rel, commitTime); err != nil {
+		return Release{}, err
 	}
 	if rel.Bump != "existing" {
 		if err := e.Repo.Tag(ctx, rel.Tag, head); err != nil {

@@ -28,11 +28,14 @@ type Commit struct {
 	Type string
 	// Scope is the text between parentheses, if any.
 	Scope string
+	// Subject is the first line of the message as it was written.
+	Subject string
 	// Breaking is set by "!" before the colon or by a BREAKING CHANGE footer.
 	Breaking bool
-	// BreakingNote is the BREAKING CHANGE footer's text, or the description when the
-	// change is marked breaking by "!" alone.
-	BreakingNote string
+	// BreakingNotes are the texts of the BREAKING CHANGE footers, in order (a commit
+	// may break several things), or the description alone when the change is marked
+	// breaking by "!" without a footer.
+	BreakingNotes []string
 	// Description is the subject after the colon, or the whole subject when it is
 	// not conventional.
 	Description string
@@ -43,6 +46,9 @@ type Commit struct {
 	// Merge is set for merge commits ("Merge branch ...", "Merge pull request ...");
 	// they carry no change of their own and are left out of versions and notes.
 	Merge bool
+	// Reverts is set when the commit reverts another: a "revert:" commit or git's
+	// `Revert "..."`; nil otherwise.
+	Reverts *Reverted
 	// Parents are the hashes of the commit's parents, oldest first, when the commit
 	// was read with them ([ReadHistory]); nil otherwise.
 	Parents []string
@@ -80,7 +86,7 @@ func ParseCommit(subject, body string) (Commit, error) {
 	if subject == "" {
 		return Commit{}, ErrEmpty
 	}
-	c := Commit{Description: subject, Body: strings.TrimSpace(body)}
+	c := Commit{Subject: subject, Description: subject, Body: strings.TrimSpace(body)}
 	c.Merge = mergeRE.MatchString(subject)
 	m := subjectRE.FindStringSubmatch(subject)
 	if m != nil && strings.TrimSpace(m[4]) != "" && (m[2] == "" || strings.TrimSpace(strings.Trim(m[2], "()")) != "") {
@@ -93,14 +99,13 @@ func ParseCommit(subject, body string) (Commit, error) {
 	for _, f := range c.Footers {
 		if f.Token == "BREAKING CHANGE" || f.Token == "BREAKING-CHANGE" {
 			c.Breaking = true
-			if c.BreakingNote == "" {
-				c.BreakingNote = f.Value
-			}
+			c.BreakingNotes = append(c.BreakingNotes, f.Value)
 		}
 	}
-	if c.Breaking && c.BreakingNote == "" {
-		c.BreakingNote = c.Description
+	if c.Breaking && len(c.BreakingNotes) == 0 {
+		c.BreakingNotes = []string{c.Description}
 	}
+	c.Reverts = parseRevert(c)
 	return c, nil
 }
 

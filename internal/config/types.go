@@ -18,6 +18,15 @@ type Config struct {
 	// signing key under the user's configuration directory and the OSV database
 	// embedded in Slipway.
 	Artifacts Artifacts `yaml:"artifacts" json:"artifacts,omitempty"`
+	// Registry is the OCI repository every release's artifact is pushed to after it
+	// is built, as host:port/path (e.g. registry.example.com/team/contract-api or
+	// 127.0.0.1:5000/contract-api): the image by digest and its version tag, its
+	// cosign signature (sha256-<hex>.sig), its SBOM and provenance attestations
+	// (sha256-<hex>.att) and its SBOM (sha256-<hex>.sbom). Loopback and private
+	// addresses are spoken to over HTTP, others over HTTPS; credentials come from
+	// SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD or docker login.
+	// Default: none (artifacts stay in the local OCI layout).
+	Registry string `yaml:"registry" json:"registry,omitempty"`
 }
 
 // Build describes how the service's binary is compiled into the artifact. Give

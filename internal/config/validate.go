@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/slipway/slipway/internal/artifact/registry"
 )
 
 var (
@@ -53,6 +55,11 @@ func (c *Config) Validate() error {
 	if c.Notify.Webhook != "" {
 		if _, err := c.Notify.WebhookURL(); err != nil {
 			ps.add("notify.webhook", "%v", err)
+		}
+	}
+	if c.Registry != "" {
+		if _, err := registry.ParseRepository(c.Registry); err != nil {
+			ps.add("registry", "%v", err)
 		}
 	}
 	if len(ps) == 0 {

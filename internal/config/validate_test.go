@@ -29,7 +29,7 @@ colour: blue
 			want: []string{
 				`slipway.yaml:9:5: environments[0].replica: unknown field "replica": did you mean "replicas"?`,
 				`slipway.yaml:11:26: environments[0].smoke[0].methd: unknown field "methd": did you mean "method"?`,
-				`slipway.yaml:12:1: colour: unknown field "colour": valid fields are artifacts, build, environments, notify, pipelines, service`,
+				`slipway.yaml:12:1: colour: unknown field "colour": valid fields are artifacts, build, environments, notify, pipelines, registry, service`,
 			},
 		},
 		{
@@ -254,6 +254,20 @@ pipelines:
 			src:  minimal + "notify:\n  webhook: ftp://example.com\n",
 			want: []string{
 				`slipway.yaml:8:12: notify.webhook: webhook "ftp://example.com" must be an http or https URL once expanded, like https://hooks.example.com/slipway`,
+			},
+		},
+		{
+			name: "registry without a repository",
+			src:  minimal + "registry: 127.0.0.1:5000\n",
+			want: []string{
+				`slipway.yaml:7:11: registry: registry "127.0.0.1:5000": name a repository after the host: give host:port/repository, e.g. 127.0.0.1:5000/contract-api`,
+			},
+		},
+		{
+			name: "registry with a tag",
+			src:  minimal + "registry: registry.example.com/contract-api:1.0\n",
+			want: []string{
+				`slipway.yaml:7:11: registry: registry "registry.example.com/contract-api:1.0": name a repository, without a tag or digest`,
 			},
 		},
 		{

@@ -189,7 +189,7 @@ func (s *Store) Build(ctx context.Context, in BuildInput) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build %s %s: %w", in.Service, in.Version, err)
 	}
-	logf("signed %s", a.Ref)
+	logf("signed %s and its scan report with key %s", a.Ref, a.Key)
 	return a, nil
 }
 
@@ -218,11 +218,19 @@ func (s *Store) commit(ctx context.Context, img v1.Image, d digest, rec record, 
 		}
 	}
 
-	payloadJSON, err := signingPayload(rec.Service, rec.Version, rec.Commit, d, sbom, prov)
+	signer, err := s.signerLocked()
 	if err != nil {
 		return Artifact{}, err
 	}
-	sig, err := s.sign(payloadJSON)
+	keyID, err := Fingerprint(signer.PublicKey())
+	if err != nil {
+		return Artifact{}, fmt.Errorf("signing key: %w", err)
+	}
+	payloadJSON, err := signingPayload(rec.Service, rec.Version, rec.Commit, d, sbom, prov, keyID)
+	if err != nil {
+		return Artifact{}, err
+	}
+	sig, err := signer.Sign(ctx, payloadJSON)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -230,6 +238,11 @@ func (s *Store) commit(ctx context.Context, img v1.Image, d digest, rec record, 
 	reportJSON, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return Artifact{}, fmt.Errorf("encode scan report: %w", err)
+	}
+	reportJSON = append(reportJSON, '\n')
+	statement, err := scanEnvelope(ctx, signer, rec.Service, d, reportJSON, report)
+	if err != nil {
+		return Artifact{}, err
 	}
 	recJSON, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
@@ -245,7 +258,8 @@ func (s *Store) commit(ctx context.Context, img v1.Image, d digest, rec record, 
 		data []byte
 	}{
 		{fileSBOM, sbom},
-		{fileScan, append(reportJSON, '\n')},
+		{fileScan, reportJSON},
+		{fileScanStatement, statement},
 		{filePayload, payloadJSON},
 		{fileSignature, []byte(sigB64 + "\n")},
 		{fileProvenance, prov},
@@ -282,7 +296,9 @@ func (s *Store) commit(ctx context.Context, img v1.Image, d digest, rec record, 
 	if err := os.Rename(stage, final); err != nil {
 		return Artifact{}, fmt.Errorf("store artifact files: %w", err)
 	}
-	return s.fromRecord(rec, final), nil
+	a := s.fromRecord(rec, final)
+	a.Key = keyID
+	return a, nil
 }
 
 // refDigest returns the digest the layout's index names ref with, or "".

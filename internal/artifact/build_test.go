@@ -50,7 +50,7 @@ func TestBuildVerifyExtract(t *testing.T) {
 	if err := s.Verify(ctx, a.Digest); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"))
+	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"), Policy{})
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}

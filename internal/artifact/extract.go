@@ -15,16 +15,19 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Extract verifies the artifact (see Verify), then writes its binary to
-// destDir/<service> with mode 0755 and returns that path. The layer is hashed
-// again while it is read, and the binary only appears at its final path once
-// that hash matched, so a blob changed after Verify is still refused.
-func (s *Store) Extract(ctx context.Context, digest, destDir string) (string, error) {
-	a, err := s.verify(ctx, digest, s.pubPEM)
+// Extract verifies the artifact against p (see Check), then writes its binary
+// to destDir/<service> with mode 0755 and returns that path. The layer is
+// hashed again while it is read, and the binary only appears at its final path
+// once that hash matched, so a blob changed after the check is still refused.
+func (s *Store) Extract(ctx context.Context, digest, destDir string, p Policy) (string, error) {
+	if _, err := s.Check(ctx, digest, p); err != nil {
+		return "", err
+	}
+	d, _ := parseDigest(digest) // Check parsed it already
+	a, err := s.get(d)
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)
 	}
-	d, _ := parseDigest(a.Digest) // verify parsed it already
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
 	}

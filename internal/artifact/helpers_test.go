@@ -3,6 +3,12 @@ package artifact
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"io"
 	"io/fs"
 	"os"
@@ -119,11 +125,54 @@ func sharedBuild(t *testing.T) (*Store, Artifact, string) {
 }
 
 func TestMain(m *testing.M) {
+	// The default signing key lives under the user's configuration directory:
+	// give the tests their own.
+	cfgHome, err := os.MkdirTemp("", "slipway-artifact-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", cfgHome)
+	os.Setenv("HOME", cfgHome)
+	os.Unsetenv(EnvSigningKey)
+	os.Unsetenv(EnvVulnDB)
 	code := m.Run()
+	os.RemoveAll(cfgHome)
 	if builtStore.dir != "" {
 		os.RemoveAll(filepath.Dir(builtStore.dir))
 	}
 	os.Exit(code)
+}
+
+// newKey makes a signing key in memory.
+func newKey(t *testing.T) *KeySigner {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewKeySigner(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), "test key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// storeSign signs payload with the key s signs with, base64.
+func storeSign(t *testing.T, s *Store, payload []byte) string {
+	t.Helper()
+	sg, err := s.signerOrDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := sg.Sign(context.Background(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
 }
 
 // mustContain fails unless every want appears in got.

@@ -40,7 +40,7 @@ func TestBuildRunScript(t *testing.T) {
 	if err := s.Verify(ctx, a.Digest); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"))
+	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"), Policy{})
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestBuildRunGoBinary(t *testing.T) {
 	if report, err := ReadReport(a.Scan); err != nil || report.Mode != "binary" {
 		t.Errorf("scan report mode = %q (%v), want binary: a Go binary is scanned", report.Mode, err)
 	}
-	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"))
+	bin, err := s.Extract(ctx, a.Digest, filepath.Join(t.TempDir(), "run"), Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/vuln/scan"
 )
@@ -25,12 +26,19 @@ import (
 //go:embed vulndb/*.json
 var embeddedDB embed.FS
 
-// Report is the vulnerability report stored next to an artifact.
+// Report is the vulnerability report stored next to an artifact. Its SHA-256 is
+// signed, bound to the artifact's digest (see the scan statement), so a report
+// replaced later is refused.
 type Report struct {
-	Scanner  string    `json:"scanner"`  // e.g. "govulncheck v1.9.0"
-	DB       string    `json:"db"`       // which database was used
-	Mode     string    `json:"mode"`     // "binary"
-	Findings []Finding `json:"findings"` // sorted by ID, then module
+	Scanner string `json:"scanner"` // e.g. "govulncheck v1.9.0"
+	DB      string `json:"db"`      // which database was used
+	// DBModified is when the database was last modified (index/db.json's
+	// modified, or the newest entry's): how old the knowledge behind the report is.
+	DBModified time.Time `json:"db_modified"`
+	Mode       string    `json:"mode"` // "binary"
+	// Reachable counts findings whose vulnerable symbol is in the binary.
+	Reachable int       `json:"reachable"`
+	Findings  []Finding `json:"findings"` // sorted by ID, then module
 	// Note says why nothing was scanned, for a binary the scanner cannot read.
 	Note string `json:"note,omitempty"`
 }
@@ -57,6 +65,14 @@ type Finding struct {
 	// is linked in) or "module" (only the module version matches).
 	Level   string   `json:"level"`
 	Symbols []string `json:"symbols,omitempty"`
+	// Reachable is govulncheck's verdict that the vulnerable code can run: in
+	// binary mode, a vulnerable symbol survived the linker's dead-code
+	// elimination (Level "symbol"). Otherwise the module is merely present.
+	Reachable bool `json:"reachable"`
+	// Severity is low, medium, high or critical, or empty when the record rates
+	// none (see severityOf); SeveritySource says where it came from.
+	Severity       string `json:"severity,omitempty"`
+	SeveritySource string `json:"severity_source,omitempty"`
 }
 
 // ReadReport reads a report written by Build (Artifact.Scan).
@@ -91,18 +107,18 @@ func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
 			return Report{}, fmt.Errorf("scan: vulnerability database %s: %w", dbDir, err)
 		}
 		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-			return Report{}, fmt.Errorf("scan: vulnerability database %s is not a directory of OSV <ID>.json files", dbDir)
+			return Report{}, fmt.Errorf("scan: vulnerability database %s is not a directory: give an OSV database directory, the layout govulncheck reads with -db file:///DIR (vuln.go.dev's vulndb.zip unpacked, or <ID>.json files)", dbDir)
 		}
 		dbDir = abs
 	}
-	n, err := checkOSVDir(dbDir)
+	db, err := openVulnDB(dbDir)
 	if err != nil {
 		return Report{}, fmt.Errorf("scan: vulnerability database %s: %w", dbDir, err)
 	}
 	dbURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(dbDir)}).String()
-	label := fmt.Sprintf("%s (%d advisories)", dbURL, n)
+	label := fmt.Sprintf("%s (%d advisories)", dbURL, db.count)
 	if embedded {
-		label = fmt.Sprintf("slipway embedded OSV database (%d advisories)", n)
+		label = fmt.Sprintf("slipway embedded OSV database (%d advisories; a demonstration: point artifacts.vulndb or %s at a real one)", db.count, EnvVulnDB)
 	}
 
 	var stdout, stderr bytes.Buffer
@@ -118,7 +134,18 @@ func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("scan %s: %w", binary, err)
 	}
-	return Report{Scanner: scannerName(), DB: label, Mode: "binary", Findings: findings}, nil
+	r := Report{Scanner: scannerName(), DB: label, DBModified: db.modified.UTC(), Mode: "binary", Findings: findings}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Reachable = f.Level == "symbol"
+		if f.Reachable {
+			r.Reachable++
+		}
+		if rec, err := db.entry(f.ID); err == nil {
+			f.Severity, f.SeveritySource = severityOf(rec)
+		}
+	}
+	return r, nil
 }
 
 func writeEmbeddedDB(dir string) error {
@@ -136,36 +163,6 @@ func writeEmbeddedDB(dir string) error {
 		}
 	}
 	return nil
-}
-
-// checkOSVDir checks what govulncheck would reject without saying why: every
-// .json file must be an OSV entry named <ID>.json. It returns the count.
-func checkOSVDir(dir string) (int, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range entries {
-		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return 0, err
-		}
-		var entry struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(b, &entry); err != nil {
-			return 0, fmt.Errorf("%s is not OSV JSON: %w", e.Name(), err)
-		}
-		if entry.ID == "" || e.Name() != entry.ID+".json" {
-			return 0, fmt.Errorf("%s holds OSV id %q: name each file <ID>.json", e.Name(), entry.ID)
-		}
-		n++
-	}
-	return n, nil
 }
 
 func scannerName() string {

@@ -31,27 +31,29 @@ func TestBuildReportsVulnerabilities(t *testing.T) {
 	gov := "v" + strings.TrimPrefix(runtime.Version(), "go")
 	want := []Finding{
 		{
-			ID:      "GO-2099-0001",
-			Aliases: []string{"CVE-2099-0001"},
-			Module:  "github.com/google/go-cmp",
-			Package: "github.com/google/go-cmp/cmp",
-			Version: "v0.7.0",
-			Fixed:   "v0.8.0",
-			Summary: "Test fixture: go-cmp Diff before v0.8.0",
-			URL:     "https://slipway.invalid/vuln/GO-2099-0001",
-			Level:   "symbol",
-			Symbols: []string{"github.com/google/go-cmp/cmp.Diff"},
+			ID:        "GO-2099-0001",
+			Aliases:   []string{"CVE-2099-0001"},
+			Module:    "github.com/google/go-cmp",
+			Package:   "github.com/google/go-cmp/cmp",
+			Version:   "v0.7.0",
+			Fixed:     "v0.8.0",
+			Summary:   "Test fixture: go-cmp Diff before v0.8.0",
+			URL:       "https://slipway.invalid/vuln/GO-2099-0001",
+			Level:     "symbol",
+			Symbols:   []string{"github.com/google/go-cmp/cmp.Diff"},
+			Reachable: true,
 		},
 		{
-			ID:      "GO-2099-0002",
-			Module:  "stdlib",
-			Package: "fmt",
-			Version: gov,
-			Fixed:   "v1.99.0",
-			Summary: "Test fixture: every Go release before 1.99 in package fmt",
-			URL:     "https://slipway.invalid/vuln/GO-2099-0002",
-			Level:   "symbol",
-			Symbols: []string{"fmt.Println"},
+			ID:        "GO-2099-0002",
+			Module:    "stdlib",
+			Package:   "fmt",
+			Version:   gov,
+			Fixed:     "v1.99.0",
+			Summary:   "Test fixture: every Go release before 1.99 in package fmt",
+			URL:       "https://slipway.invalid/vuln/GO-2099-0002",
+			Level:     "symbol",
+			Symbols:   []string{"fmt.Println"},
+			Reachable: true,
 		},
 	}
 	if diff := cmp.Diff(want, r.Findings); diff != "" {
@@ -67,7 +69,7 @@ func TestBuildReportsVulnerabilities(t *testing.T) {
 func TestScanDatabases(t *testing.T) {
 	ctx := context.Background()
 	s, a, _ := sharedBuild(t)
-	bin, err := s.Extract(ctx, a.Digest, t.TempDir())
+	bin, err := s.Extract(ctx, a.Digest, t.TempDir(), Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestScanDatabases(t *testing.T) {
 		{name: "embedded", db: "", want: nil},
 		{name: "clean", db: filepath.Join("testdata", "vulndb-clean"), want: nil},
 		{name: "affected", db: filepath.Join("testdata", "vulndb-affected"), want: []string{"GO-2099-0001", "GO-2099-0002"}},
-		{name: "missing", db: filepath.Join(t.TempDir(), "nope"), wantErr: "is not a directory of OSV"},
+		{name: "missing", db: filepath.Join(t.TempDir(), "nope"), wantErr: "is not a directory: give an OSV database directory"},
 		{name: "misnamed entry", db: badName, wantErr: "<ID>.json"},
 	}
 	for _, tt := range tests {

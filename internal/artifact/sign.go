@@ -18,11 +18,14 @@ const (
 	optCommit     = "dev.slipway/commit"
 	optSBOM       = "dev.slipway/sbom"
 	optProvenance = "dev.slipway/provenance"
+	// optKey names the signer's key fingerprint: a hint for messages (which
+	// key signed an artifact no environment trusts), never trusted itself.
+	optKey = "dev.slipway/key"
 )
 
 // signingPayload is the cosign simple-signing payload for d: the manifest
 // digest under critical, Slipway's facts under optional.
-func signingPayload(service, version, commit string, d digest, sbom, provenance []byte) ([]byte, error) {
+func signingPayload(service, version, commit string, d digest, sbom, provenance []byte, keyID string) ([]byte, error) {
 	ref, err := name.NewDigest(service + "@" + d.String())
 	if err != nil {
 		return nil, fmt.Errorf("signing payload: %w", err)
@@ -35,6 +38,7 @@ func signingPayload(service, version, commit string, d digest, sbom, provenance 
 			optCommit:     commit,
 			optSBOM:       sha256Digest(sbom),
 			optProvenance: sha256Digest(provenance),
+			optKey:        keyID,
 		},
 	}
 	b, err := json.Marshal(p)
@@ -55,7 +59,7 @@ func checkPayload(b []byte, d digest, want map[string]string) error {
 		return fmt.Errorf("%w: payload type %q, want %q", ErrBadSignature, p.Critical.Type, payload.CosignSignatureType)
 	}
 	if got := p.Critical.Image.DockerManifestDigest; got != d.String() {
-		return fmt.Errorf("%w: payload signs digest %s, not %s", ErrBadSignature, got, d)
+		return fmt.Errorf("%w: payload signs digest %s, not %s: the signature belongs to another artifact", ErrBadSignature, got, d)
 	}
 	for k, v := range want {
 		if got, _ := p.Optional[k].(string); got != v {

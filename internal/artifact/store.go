@@ -2,7 +2,6 @@ package artifact
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/slipway/slipway/internal/config"
 )
 
 // Sentinel errors. They are always wrapped with the digest or path concerned.
@@ -33,6 +33,18 @@ var (
 	// ErrVersionExists means a different digest was already built for the
 	// same service and version; versions are immutable.
 	ErrVersionExists = errors.New("artifact version already exists")
+	// ErrUnsigned means the artifact carries no signature (or no signed scan
+	// statement) at all.
+	ErrUnsigned = errors.New("artifact is not signed")
+	// ErrUntrustedKey means the artifact is signed, by a key the environment's
+	// policy does not trust.
+	ErrUntrustedKey = errors.New("artifact is signed by a key that is not trusted")
+	// ErrScanBinding means the scan report is not the one a trusted key bound
+	// to the digest: replaced, edited, copied from another artifact or unsigned.
+	ErrScanBinding = errors.New("scan report is not bound to the artifact")
+	// ErrVulnerable means the environment's vulnerability gate refuses the
+	// artifact's findings.
+	ErrVulnerable = errors.New("vulnerability gate refuses the artifact")
 )
 
 // Artifact describes one built, signed artifact.
@@ -43,12 +55,15 @@ type Artifact struct {
 	Created                  time.Time // the fixed build timestamp
 	SBOM                     string    // path of the CycloneDX JSON SBOM
 	Scan                     string    // path of the vulnerability report JSON
+	ScanStatement            string    // path of the signed statement binding Scan to Digest (DSSE)
 	Signature                string    // path of the signature (base64, cosign style)
 	Payload                  string    // path of the signed simple-signing payload
 	Provenance               string    // path of the in-toto provenance statement
 	Components               int       // components in the SBOM
 	Vulnerabilities          int       // findings in the scan
 	Size                     int64     // size of the binary in bytes
+	// Key is the fingerprint of the key that signed, when this process built it.
+	Key string
 }
 
 // record is what the store keeps in artifact.json; paths are derived at read
@@ -68,15 +83,18 @@ type record struct {
 //
 //	oci/                     OCI image layout (images, .sig and .sbom tags)
 //	artifacts/sha256-<hex>/  artifact.json, sbom.cdx.json, scan.json,
-//	                         payload.json, signature.sig, provenance.json
-//	keys/                    signing.key (0600) and signing.pub (PEM)
+//	                         scan.att.json, payload.json, signature.sig,
+//	                         provenance.json
 //	.lock                    held while writing
+//
+// No key lives there: the signing key comes from outside (WithSigner,
+// LoadSigner, DefaultSigner), and verification trusts the keys a Policy names,
+// or else the signer's public key.
 type Store struct {
 	dir    string
 	oci    layout.Path
-	key    *ecdsa.PrivateKey
-	pubPEM []byte
-	vulnDB string // directory of OSV JSON files; empty means the embedded one
+	signer Signer // nil: the default key, loaded when first needed
+	vulnDB string // OSV database directory; empty means the embedded one
 	goBin  string
 
 	mu sync.Mutex // serialises this process's writes; .lock serialises processes
@@ -85,16 +103,45 @@ type Store struct {
 // Option configures a Store.
 type Option func(*Store)
 
-// WithVulnDB makes scans use the OSV entries (files named <ID>.json) in dir
+// WithVulnDB makes scans use the OSV database in dir (the layout govulncheck
+// reads with -db file:///dir, or a flat directory of <ID>.json entries)
 // instead of the database embedded in Slipway.
 func WithVulnDB(dir string) Option { return func(s *Store) { s.vulnDB = dir } }
+
+// WithSigner makes the store sign with sg instead of the default key.
+func WithSigner(sg Signer) Option { return func(s *Store) { s.signer = sg } }
+
+// Configure turns slipway.yaml's artifacts section into options: the signing
+// key it names (else $SLIPWAY_SIGNING_KEY, else the default key, see
+// LoadSigner) and the vulnerability database (else $SLIPWAY_VULNDB, else the
+// embedded one).
+func Configure(a config.Artifacts) ([]Option, error) {
+	var opts []Option
+	k, err := LoadSigner(a.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		opts = append(opts, WithSigner(k))
+	}
+	db := a.VulnDB
+	if db == "" {
+		db = os.Getenv(EnvVulnDB)
+	} else if db, err = config.Expand(db); err != nil {
+		return nil, fmt.Errorf("artifacts.vulndb %s: %w", a.VulnDB, err)
+	}
+	if db != "" {
+		opts = append(opts, WithVulnDB(db))
+	}
+	return opts, nil
+}
 
 // WithGo sets the go command used to build; the default is "go" from PATH.
 func WithGo(path string) Option { return func(s *Store) { s.goBin = path } }
 
 // Open opens (creating if missing) a store rooted at dir: an OCI image layout
-// at dir/oci, per-digest files under dir/artifacts and a signing key pair at
-// dir/keys (ECDSA P-256, created on first use, private key file mode 0600).
+// at dir/oci and per-digest files under dir/artifacts. A signing key file
+// inside dir is refused: whoever can write the artifacts could replace it.
 func Open(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("open artifact store: empty directory path")
@@ -107,16 +154,18 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	for _, d := range []string{abs, s.path("artifacts"), s.path("keys")} {
+	if ks, ok := s.signer.(*KeySigner); ok && ks.path != "" {
+		if rel, err := filepath.Rel(abs, ks.path); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return nil, fmt.Errorf("open artifact store %s: signing key %s lies inside the artifact store: whoever can write artifacts could replace it; keep it elsewhere (artifacts.signing-key, %s)", abs, ks.path, EnvSigningKey)
+		}
+	}
+	for _, d := range []string{abs, s.path("artifacts")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
 		}
 	}
-	if err := os.Chmod(s.path("keys"), 0o700); err != nil {
-		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
-	}
-	// Creating the layout and the key pair must happen once even when two
-	// processes open a new store together.
+	// Creating the layout must happen once even when two processes open a new
+	// store together.
 	unlock, err := lockFile(s.path(".lock"))
 	if err != nil {
 		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
@@ -125,13 +174,38 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if s.oci, err = openLayout(s.path("oci")); err != nil {
 		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
 	}
-	if s.key, err = loadOrCreateKey(s.path("keys")); err != nil {
-		return nil, fmt.Errorf("open artifact store %s: %w", abs, err)
-	}
-	if s.pubPEM, err = cryptoutils.MarshalPublicKeyToPEM(&s.key.PublicKey); err != nil {
-		return nil, fmt.Errorf("open artifact store %s: encode public key: %w", abs, err)
-	}
 	return s, nil
+}
+
+// signerOrDefault returns the store's signer, loading (or making) the default
+// key the first time.
+func (s *Store) signerOrDefault() (Signer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.signerLocked()
+}
+
+// signerLocked is signerOrDefault for a caller holding s.mu.
+func (s *Store) signerLocked() (Signer, error) {
+	if s.signer == nil {
+		k, err := DefaultSigner()
+		if err != nil {
+			return nil, err
+		}
+		s.signer = k
+	}
+	return s.signer, nil
+}
+
+// PublicKey returns the PEM public key of the key this store signs with (nil
+// when it cannot be loaded). It works with `cosign verify --key` and in a
+// policy's keys.
+func (s *Store) PublicKey() []byte {
+	sg, err := s.signerOrDefault()
+	if err != nil {
+		return nil
+	}
+	return sg.PublicKey()
 }
 
 func openLayout(dir string) (layout.Path, error) {
@@ -198,6 +272,7 @@ func (s *Store) fromRecord(r record, dir string) Artifact {
 		Created:         r.Created,
 		SBOM:            filepath.Join(dir, fileSBOM),
 		Scan:            filepath.Join(dir, fileScan),
+		ScanStatement:   filepath.Join(dir, fileScanStatement),
 		Signature:       filepath.Join(dir, fileSignature),
 		Payload:         filepath.Join(dir, filePayload),
 		Provenance:      filepath.Join(dir, fileProvenance),
@@ -261,12 +336,14 @@ func (s *Store) List(ctx context.Context) ([]Artifact, error) {
 
 // Per-digest file names.
 const (
-	fileRecord     = "artifact.json"
-	fileSBOM       = "sbom.cdx.json"
-	fileScan       = "scan.json"
-	fileSignature  = "signature.sig"
-	filePayload    = "payload.json"
-	fileProvenance = "provenance.json"
+	fileRecord = "artifact.json"
+	fileSBOM   = "sbom.cdx.json"
+	fileScan   = "scan.json"
+	// fileScanStatement is the DSSE envelope binding scan.json to the digest.
+	fileScanStatement = "scan.att.json"
+	fileSignature     = "signature.sig"
+	filePayload       = "payload.json"
+	fileProvenance    = "provenance.json"
 )
 
 // digest is a validated "sha256:<64 lowercase hex>" manifest digest.

@@ -101,7 +101,7 @@ func TestGetAndVerifyUnknownDigest(t *testing.T) {
 	if err := s.Verify(ctx, absent); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Verify(absent) = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Extract(ctx, absent, t.TempDir()); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Extract(ctx, absent, t.TempDir(), Policy{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Extract(absent) = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Lookup(ctx, "hello", "1.0.0"); !errors.Is(err, ErrNotFound) {
@@ -112,52 +112,6 @@ func TestGetAndVerifyUnknownDigest(t *testing.T) {
 		if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "invalid digest") {
 			t.Errorf("Get(%q) = %v, want an invalid digest error", bad, err)
 		}
-	}
-}
-
-func TestOpenKeys(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "store")
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPath := filepath.Join(dir, "keys", "signing.key")
-	fi, err := os.Stat(keyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("signing key mode = %04o, want 0600", fi.Mode().Perm())
-	}
-
-	again, err := Open(dir)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	if !bytes.Equal(again.PublicKey(), s.PublicKey()) {
-		t.Errorf("reopening the store changed its key")
-	}
-
-	if err := os.Chmod(keyPath, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(dir)
-	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("Open(world-readable key) = %v, want an error telling to chmod 600", err)
-	}
-
-	if err := os.Chmod(keyPath, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, keyPath, "garbage")
-	if err := os.Chmod(keyPath, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "PRIVATE KEY") {
-		t.Errorf("Open(garbage key) = %v, want a PEM error", err)
-	}
-	if _, err := Open(""); err == nil {
-		t.Errorf("Open(\"\") = nil error")
 	}
 }
 

@@ -2,10 +2,10 @@ package artifact
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,71 +17,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
-
-// Verify checks that the store holds digest, that the manifest, config and
-// layer blobs hash to what names them, and that the artifact's signature (the
-// per-digest file and the sha256-<hex>.sig attachment) verifies with the
-// store's public key and covers this digest, version, commit, SBOM and
-// provenance. Errors wrap ErrNotFound, ErrCorrupt or ErrBadSignature.
-func (s *Store) Verify(ctx context.Context, digest string) error {
-	_, err := s.verify(ctx, digest, s.pubPEM)
-	return err
-}
-
-// VerifyWithKey is Verify with another PEM public key, e.g. one pinned by an
-// environment that trusts a particular builder.
-func (s *Store) VerifyWithKey(ctx context.Context, digest string, publicKeyPEM []byte) error {
-	_, err := s.verify(ctx, digest, publicKeyPEM)
-	return err
-}
-
-func (s *Store) verify(ctx context.Context, dgst string, pubPEM []byte) (Artifact, error) {
-	if err := ctx.Err(); err != nil {
-		return Artifact{}, err
-	}
-	d, err := parseDigest(dgst)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact: %w", err)
-	}
-	a, err := s.get(d)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact: %w", err)
-	}
-	if err := s.checkImage(d); err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: %w", a.Ref, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return Artifact{}, err
-	}
-	want, err := signedFacts(a)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: %w", a.Ref, err)
-	}
-
-	// The signature kept next to the artifact.
-	payload, err := os.ReadFile(a.Payload)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: %w: %v", a.Ref, ErrBadSignature, err)
-	}
-	sigText, err := os.ReadFile(a.Signature)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: %w: %v", a.Ref, ErrBadSignature, err)
-	}
-	if err := checkSigned(pubPEM, payload, strings.TrimSpace(string(sigText)), d, want); err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: signature file %s: %w", a.Ref, a.Signature, err)
-	}
-
-	// The cosign-style attachment in the layout.
-	tag := a.Service + ":" + d.tag("sig")
-	payload, sigB64, err := s.sigAttachment(tag)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: attachment %s: %w", a.Ref, tag, err)
-	}
-	if err := checkSigned(pubPEM, payload, sigB64, d, want); err != nil {
-		return Artifact{}, fmt.Errorf("verify artifact %s: attachment %s: %w", a.Ref, tag, err)
-	}
-	return a, nil
-}
 
 // signedFacts are the optional payload values that must match the store.
 func signedFacts(a Artifact) (map[string]string, error) {
@@ -101,15 +36,56 @@ func signedFacts(a Artifact) (map[string]string, error) {
 	}, nil
 }
 
-func checkSigned(pubPEM, payload []byte, sigB64 string, d digest, want map[string]string) error {
+// checkSigned verifies a base64 signature over payload with one of keys, then
+// that the payload is about d with the facts want. It returns the key that signed.
+func checkSigned(keys []TrustedKey, p Policy, payload []byte, sigB64 string, d digest, want map[string]string) (TrustedKey, error) {
+	if strings.TrimSpace(sigB64) == "" {
+		return TrustedKey{}, fmt.Errorf("%w: the signature is empty", ErrUnsigned)
+	}
 	sig, err := base64.StdEncoding.DecodeString(sigB64)
 	if err != nil || len(sig) == 0 {
-		return fmt.Errorf("%w: signature is not base64", ErrBadSignature)
+		return TrustedKey{}, fmt.Errorf("%w: the signature is not base64: it was damaged after signing", ErrBadSignature)
 	}
-	if err := verifySignature(pubPEM, payload, sig); err != nil {
-		return err
+	key, err := verifyWithAny(keys, payload, sig, claimedKey(payload), p)
+	if err != nil {
+		return TrustedKey{}, err
 	}
-	return checkPayload(payload, d, want)
+	return key, checkPayload(payload, d, want)
+}
+
+// verifyWithAny returns the first of keys whose signature sig over msg is.
+// When none verifies, claimed (the key the signer named, never trusted for
+// itself) tells a changed signature (the named key is trusted: ErrBadSignature)
+// from a foreign one (ErrUntrustedKey).
+func verifyWithAny(keys []TrustedKey, msg, sig []byte, claimed string, p Policy) (TrustedKey, error) {
+	for _, k := range keys {
+		if verifySignature(k.PEM, msg, sig) == nil {
+			return k, nil
+		}
+	}
+	for _, k := range keys {
+		if claimed != "" && k.Fingerprint == claimed {
+			return TrustedKey{}, fmt.Errorf("%w with key %s (%s), the key it names: the signature or what it signs was changed after signing", ErrBadSignature, k.Fingerprint, k.Source)
+		}
+	}
+	who := "an unnamed key"
+	if claimed != "" {
+		who = "key " + claimed
+	}
+	return TrustedKey{}, fmt.Errorf("%w: signed by %s, which %s does not trust (trusted: %s): if that key is yours, add its public key to environments[%s].policy.keys; otherwise rebuild the release with a trusted key",
+		ErrUntrustedKey, who, p.env(), fingerprints(keys), p.Env)
+}
+
+// claimedKey is the signer fingerprint a signed payload names, if any.
+func claimedKey(payload []byte) string {
+	var sp struct {
+		Optional map[string]any `json:"optional"`
+	}
+	if json.Unmarshal(payload, &sp) != nil {
+		return ""
+	}
+	k, _ := sp.Optional[optKey].(string)
+	return k
 }
 
 // descriptor finds the layout's index entry for a digest or a ref name.

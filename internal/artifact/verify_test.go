@@ -60,11 +60,7 @@ func writeFile(t *testing.T, path, content string) {
 // otherKeySignature signs payload with a freshly made key from another store.
 func otherKeySignature(t *testing.T, payload []byte) string {
 	t.Helper()
-	other, err := Open(filepath.Join(t.TempDir(), "other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := other.sign(payload)
+	sig, err := newKey(t).Sign(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,11 +115,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			d, _ := parseDigest(a.Digest)
 			forged := strings.Replace(string(payload), d.hex, strings.Repeat("0", 64), 1)
 			writeFile(t, a.Payload, forged)
-			sig, err := s.sign([]byte(forged)) // even the right key cannot make it fit
-			if err != nil {
-				t.Fatal(err)
-			}
-			writeFile(t, a.Signature, base64.StdEncoding.EncodeToString(sig))
+			writeFile(t, a.Signature, storeSign(t, s, []byte(forged))) // even the right key cannot make it fit
 			return s
 		}, ErrBadSignature, "payload signs digest"},
 		{"version in metadata changed", func(t *testing.T, s *Store, a Artifact) *Store {
@@ -155,16 +147,22 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			}
 			return s
 		}, ErrBadSignature, "no signature image"},
-		{"signing key replaced", func(t *testing.T, s *Store, a Artifact) *Store {
-			if err := os.RemoveAll(filepath.Join(s.Dir(), "keys")); err != nil {
-				t.Fatal(err)
-			}
-			reopened, err := Open(s.Dir()) // makes a new key pair
-			if err != nil {
-				t.Fatal(err)
-			}
-			return reopened
-		}, ErrBadSignature, "signature file"},
+		{"re-signed with another key", func(t *testing.T, s *Store, a Artifact) *Store {
+			resign(t, s, a, newKey(t))
+			return s
+		}, ErrUntrustedKey, "signed by key sha256:"},
+		{"scan report replaced", func(t *testing.T, s *Store, a Artifact) *Store {
+			writeFile(t, a.Scan, `{"scanner":"govulncheck","db":"x","mode":"binary","findings":[]}`+"\n")
+			return s
+		}, ErrScanBinding, "was replaced or edited after signing"},
+		{"scan statement changed", func(t *testing.T, s *Store, a Artifact) *Store {
+			flipByte(t, a.ScanStatement, 60)
+			return s
+		}, ErrScanBinding, "scan statement"},
+		{"scan statement removed", func(t *testing.T, s *Store, a Artifact) *Store {
+			os.Remove(a.ScanStatement)
+			return s
+		}, ErrUnsigned, "no signed scan statement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,7 +174,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				t.Fatalf("Verify error = %v, want %v mentioning %q", err, tt.want, tt.msg)
 			}
 			dest := t.TempDir()
-			if _, err := s.Extract(ctx, a.Digest, dest); !errors.Is(err, tt.want) {
+			if _, err := s.Extract(ctx, a.Digest, dest, Policy{}); !errors.Is(err, tt.want) {
 				t.Errorf("Extract error = %v, want %v", err, tt.want)
 			}
 			if entries, _ := os.ReadDir(dest); len(entries) != 0 {
@@ -192,16 +190,11 @@ func TestVerifyWithKey(t *testing.T) {
 	if err := s.VerifyWithKey(ctx, a.Digest, s.PublicKey()); err != nil {
 		t.Errorf("VerifyWithKey(own key): %v", err)
 	}
-	pub, err := os.ReadFile(filepath.Join(s.Dir(), "keys", "signing.pub"))
-	if err != nil || string(pub) != string(s.PublicKey()) {
-		t.Errorf("keys/signing.pub differs from PublicKey() (%v)", err)
+	if _, err := os.Stat(filepath.Join(s.Dir(), "keys")); err == nil {
+		t.Errorf("the store made a keys directory: no key may live beside the artifacts")
 	}
-	other, err := Open(filepath.Join(t.TempDir(), "other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.VerifyWithKey(ctx, a.Digest, other.PublicKey()); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("VerifyWithKey(another store's key) = %v, want ErrBadSignature", err)
+	if err := s.VerifyWithKey(ctx, a.Digest, newKey(t).PublicKey()); !errors.Is(err, ErrUntrustedKey) {
+		t.Errorf("VerifyWithKey(another key) = %v, want ErrUntrustedKey", err)
 	}
 	if err := s.VerifyWithKey(ctx, a.Digest, []byte("not a key")); err == nil {
 		t.Errorf("VerifyWithKey(garbage key) = nil, want an error")
@@ -219,4 +212,47 @@ func TestExtractRechecksLayerWhileReading(t *testing.T) {
 	if !errors.Is(err, ErrCorrupt) {
 		t.Errorf("copyBinary(changed layer) = %v, want ErrCorrupt", err)
 	}
+}
+
+// resign does what an attacker with write access to the state directory can:
+// sign the artifact's payload (naming their key), signature file, attachment
+// and scan statement again with key k.
+func resign(t *testing.T, s *Store, a Artifact, k Signer) {
+	t.Helper()
+	ctx := context.Background()
+	d, _ := parseDigest(a.Digest)
+	sbom, _ := os.ReadFile(a.SBOM)
+	prov, _ := os.ReadFile(a.Provenance)
+	fp, err := Fingerprint(k.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := signingPayload(a.Service, a.Version, a.Commit, d, sbom, prov, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := k.Sign(ctx, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigB64 := base64.StdEncoding.EncodeToString(sig)
+	writeFile(t, a.Payload, string(payload))
+	writeFile(t, a.Signature, sigB64+"\n")
+	img, err := attachment(payload, simpleSigningType, map[string]string{cosignSigKey: sigB64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putImage(s.oci, img, a.Service+":"+d.tag("sig")); err != nil {
+		t.Fatal(err)
+	}
+	reportJSON, _ := os.ReadFile(a.Scan)
+	r, err := ReadReport(a.Scan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := scanEnvelope(ctx, k, a.Service, d, reportJSON, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, a.ScanStatement, string(env))
 }

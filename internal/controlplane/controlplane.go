@@ -112,7 +112,12 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 		st.Close()
 		return nil, err
 	}
-	arts, err := artifact.Open(filepath.Join(o.Data, "artifacts"))
+	artOpts, err := artifact.Configure(cfg.Artifacts)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s: artifacts: %w", cfg.Service, err)
+	}
+	arts, err := artifact.Open(filepath.Join(o.Data, "artifacts"), artOpts...)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/runtime"
@@ -24,9 +25,11 @@ type records interface {
 	Append(ctx context.Context, e store.Event) (store.Event, error)
 }
 
-// extractor verifies an artifact's digest and signature and unpacks its binary.
+// extractor verifies an artifact against an environment's policy (digest,
+// signature by a trusted key, signed scan, vulnerability gate) and unpacks its
+// binary.
 type extractor interface {
-	Extract(ctx context.Context, digest, destDir string) (string, error)
+	Extract(ctx context.Context, digest, destDir string, p artifact.Policy) (string, error)
 }
 
 // Deployer deploys artifacts of one service into its environments.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/router"
 	"github.com/slipway/slipway/internal/runtime"
@@ -21,10 +22,18 @@ func replicas(env *config.Environment) int {
 	return env.Replicas
 }
 
-// start verifies and extracts a's binary, then starts n instances of it in env.
-// On error none of them is left running.
+// start verifies a against env's policy and extracts its binary, then starts n
+// instances of it in env. On error none of them is left running.
 func (d *Deployer) start(ctx context.Context, env string, a Artifact, n int) ([]runtime.Instance, error) {
-	bin, err := d.Artifacts.Extract(ctx, a.Digest, filepath.Join(d.Dir, "artifacts", strings.TrimPrefix(a.Digest, "sha256:")))
+	var pol config.Policy
+	if e, ok := d.Config.Env(env); ok {
+		pol = e.Policy
+	}
+	p, err := artifact.PolicyFor(env, pol, d.now())
+	if err != nil {
+		return nil, fmt.Errorf("refuse artifact: %w", err)
+	}
+	bin, err := d.Artifacts.Extract(ctx, a.Digest, filepath.Join(d.Dir, "artifacts", strings.TrimPrefix(a.Digest, "sha256:")), p)
 	if err != nil {
 		return nil, fmt.Errorf("refuse artifact: %w", err)
 	}

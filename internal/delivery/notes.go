@@ -51,6 +51,9 @@ func notesArtifact(rel *Release) *release.Artifact {
 	}
 	out := &release.Artifact{Ref: a.Ref, SBOM: a.SBOM, Signature: a.Signature, Provenance: a.Provenance,
 		Components: a.Components, Vulnerabilities: a.Vulnerabilities}
+	if p := rel.Pushed; p != nil {
+		out.Registry, out.SBOM, out.Signature, out.Provenance = p.Ref, p.Attestations, p.Signature, p.Attestations
+	}
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipway/slipway/internal/artifact"
+	"github.com/slipway/slipway/internal/artifact/registry"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/release"
 	"github.com/slipway/slipway/internal/store"
@@ -26,6 +27,9 @@ type Release struct {
 	Notes    string            `json:"notes"` // path of the release notes
 	Artifact artifact.Artifact `json:"artifact"`
 	Created  time.Time         `json:"created"`
+	// Pushed says where the artifact is in the registry slipway.yaml names, by
+	// digest; nil when it names none.
+	Pushed *registry.Pushed `json:"registry,omitempty"`
 	// Config is the slipway.yaml of the released commit: a release ships with the
 	// configuration it was built with.
 	Config *config.Config `json:"config,omitempty"`
@@ -33,7 +37,8 @@ type Release struct {
 
 // Release versions the head of branch from the Conventional Commits since the last
 // v* tag (a release/* branch makes release candidates, see [release.NextFor]),
-// builds the one artifact, writes release notes, and tags the commit. A head
+// builds the one artifact, pushes it to the registry slipway.yaml names (if any),
+// writes release notes, and tags the commit. A head
 // that already carries a version tag is released as that version (how an existing
 // service is adopted). The main pipeline must have passed first.
 func (e *Engine) Release(ctx context.Context, branch string) (Release, error) {
@@ -97,6 +102,9 @@ func (e *Engine) ReleaseCommit(ctx context.Context, branch, head string) (Releas
 		SourceDir: dir, Main: e.Config.Build.Main, Run: e.Config.Build.Run, Binary: e.Config.Build.Binary, Created: commitTime, Log: indent(e.Out)})
 	if err != nil {
 		return Release{}, fmt.Errorf("release %s: %w", rel.Version, err)
+	}
+	if err := e.push(ctx, &rel); err != nil {
+		return Release{}, err
 	}
 	if err := e.writeNotes(ctx, &rel, commitTime); err != nil {
 		return Release{}, err

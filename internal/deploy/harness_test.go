@@ -98,6 +98,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	artifactsDir = dir
+	// The default signing key lives under the user's configuration directory:
+	// the tests get their own.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	os.Unsetenv(artifact.EnvSigningKey)
+	os.Unsetenv(artifact.EnvVulnDB)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

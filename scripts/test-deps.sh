@@ -4,6 +4,8 @@
 #   go, git     required
 #   prometheus  the Prometheus provider's tests run against a real server (they skip
 #               without it, so a laptop without root still runs everything else)
+#   docker-registry  the registry push/pull tests run against a real OCI registry
+#               (distribution); they skip without it
 set -euo pipefail
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -36,5 +38,15 @@ if ! [ -x /usr/bin/prometheus ] && [ -z "${SLIPWAY_PROMETHEUS:-}" ]; then
     echo "test-deps: prometheus not installed (apt-get install prometheus); its provider tests will skip" >&2
   fi
 fi
+if ! need docker-registry && [ -z "${SLIPWAY_DOCKER_REGISTRY:-}" ]; then
+  if can_apt; then
+    apt_install docker-registry || echo "test-deps: could not install docker-registry; the registry tests will skip" >&2
+    # The package enables a system service where it can; the tests run their own.
+    (service docker-registry stop || systemctl stop docker-registry) >/dev/null 2>&1 || true
+  else
+    echo "test-deps: docker-registry not installed (apt-get install docker-registry); the registry tests will skip" >&2
+  fi
+fi
+reg=$(command -v docker-registry >/dev/null 2>&1 && echo docker-registry || echo "no docker-registry")
 prom=$( { /usr/bin/prometheus --version 2>/dev/null || true; } | head -1)
-echo "test-deps: $(go version | cut -d' ' -f3), $(git --version), ${prom:-no prometheus}"
+echo "test-deps: $(go version | cut -d' ' -f3), $(git --version), ${prom:-no prometheus}, $reg"

@@ -44,6 +44,9 @@ func (p *Plane) DraftPostMortem(ctx context.Context, id string) (string, error) 
 	if err := os.WriteFile(path, md, 0o644); err != nil {
 		return "", fmt.Errorf("post-mortem of %s: %w", id, err)
 	}
+	if err := delivery.NoteIncident(rel, inc, path); err != nil {
+		return "", fmt.Errorf("post-mortem of %s: %w", id, err)
+	}
 	_, _ = p.Store.Append(ctx, store.Event{Kind: "incident.postmortem", Service: inc.Service, Version: inc.AffectedVersion, Incident: id,
 		Message: fmt.Sprintf("post-mortem draft of %s: %s (%d lines)", id, path, strings.Count(string(md), "\n")),
 		Data:    map[string]any{"path": path}})

@@ -9,6 +9,13 @@
 //
 // Subjects that do not follow it are kept as "other" changes, never rejected: a
 // history is what it is, and a release must still be cut from it.
+//
+// [Next] turns the commits since the last release into the next version: the
+// highest bump wins, a change and its revert in the same range cancel out
+// ([Effective]), 0.x versions follow conventional-changelog's pre-major rule and
+// a pre-release is finished the way node-semver does it. [NextFor] makes release
+// candidates (1.3.0-rc.1, rc.2, ...) on release/* branches. [Notes] renders the
+// release notes, whose incidents section [AddIncident] fills in later.
 package release
 
 import (

@@ -64,6 +64,9 @@ type Result struct {
 	// the relative bound it gives (VsStable * Stable), when the check has one.
 	Stable      float64 `json:"stable,omitempty"`
 	StableBound float64 `json:"stable_bound,omitempty"`
+	// Over records that the step's point estimate is above a bound. For the checks
+	// Sequential judges with evidence it is information, not a failure.
+	Over bool `json:"over,omitempty"`
 }
 
 // Passed reports whether the check held.
@@ -77,14 +80,18 @@ type Verdict struct {
 }
 
 // Judge evaluates the candidate's traffic during a step (a difference of two reads),
-// next to the stable version's over the same interval.
+// next to the stable version's over the same interval, and records each check's
+// value, bound and sample size.
 //
-// error-rate fails once errors/requests exceeds Max on at least MinRequests requests,
-// or earlier when the errors already seen exceed Max*MinRequests: then even a run of
-// successes up to the minimum could not bring the rate back under the threshold.
-// critical-logs fails as soon as the count exceeds Max (a count only grows). The
-// other metrics, and every bound relative to stable, are judged on at least
-// MinRequests requests of each version. Judge passes only when every check passes.
+// Judge never fails error-rate, latency-p95/p99 or critical-logs on a point estimate:
+// a small sample crosses any bound by chance. Those checks are judged with evidence
+// by Sequential (see its Checks), under the rollout's alpha; here they pass once the
+// step has MinRequests requests of the candidate (and of the stable, for a bound
+// relative to it), and Over records that the estimate is above its bound. cpu and
+// memory are measurements of the instances, not samples of requests: they fail on at
+// least MinRequests requests when the candidate is over Max and uses more than the
+// stable, or over VsStable times the stable. Judge passes only when every check
+// passes; an unknown metric fails.
 func Judge(c Criteria, candidate, stable Series) Verdict {
 	v := Verdict{Outcome: Pass}
 	minReq := float64(c.MinRequests)
@@ -100,23 +107,28 @@ func Judge(c Criteria, candidate, stable Series) Verdict {
 			continue
 		}
 		r.Value = val
+		r.Stable, _ = value(ch.Metric, stable)
+		measured := !sampled(ch.Metric)
+		over := !ch.NoMax && r.Value > ch.Max
+		r.Over = over
 		switch {
-		case !ch.NoMax && r.Value > ch.Max && (enough || ch.Metric == CriticalLogs):
-			r.Outcome = Fail
-		case !ch.NoMax && ch.Metric == ErrorRate && !enough && candidate.Errors > ch.Max*minReq:
+		case measured && over && enough && r.Value > r.Stable:
 			r.Outcome = Fail
 		case enough:
 			r.Outcome = Pass
 		}
 		if ch.VsStable > 0 && r.Outcome != Fail {
-			r.Stable, _ = value(ch.Metric, stable)
 			r.StableBound = ch.VsStable * c.relativeFloor(ch.Metric, r.Stable, candidate)
+			r.Over = r.Over || r.Value > r.StableBound
 			switch {
 			case !enough || !stableEnough:
 				r.Outcome = Inconclusive
-			case r.Value > r.StableBound:
+			case measured && r.Value > r.StableBound:
 				r.Outcome = Fail
 			}
+		}
+		if ch.VsStable <= 0 {
+			r.Stable = 0
 		}
 		v.Results = append(v.Results, r)
 	}

@@ -85,15 +85,51 @@ func ratioPrior(refShare float64) []float64 {
 // Binomial(x, r*s/(r*s+1-s)); against r = 1 the likelihood ratio is
 // r^xc / (r*s+1-s)^x.
 func relativeUpdate(logLR []float64, s, xc, x float64) []float64 {
+	return relativeUpdateAt(logLR, 1, s, xc, x)
+}
+
+// relativeUpdateAt is relativeUpdate against the null "rate ratio <= r0" (r0 >= 1):
+// the alternatives are r0*seqRatios[k], and the interval's likelihood ratio of
+// r = r0*rho against r0 is rho^xc * ((r0*s+1-s)/(r*s+1-s))^x. For r0 = 1 it is
+// relativeUpdate. The family has monotone likelihood ratio in the ratio, so its
+// expectation is at most 1 for every true ratio <= r0.
+func relativeUpdateAt(logLR []float64, r0, s, xc, x float64) []float64 {
 	if x <= 0 || s <= 0 || s >= 1 {
 		return slices.Clone(logLR) // no events, or one side without traffic: no information
 	}
+	if !(r0 >= 1) {
+		r0 = 1
+	}
 	out := make([]float64, len(seqRatios))
 	copy(out, logLR)
-	for k, r := range seqRatios {
-		out[k] += xc*seqLogRatios[k] - x*math.Log1p(s*(r-1))
+	base := math.Log1p(s * (r0 - 1))
+	for k, rho := range seqRatios {
+		out[k] += xc*seqLogRatios[k] - x*(math.Log1p(s*(r0*rho-1))-base)
 	}
 	return out
+}
+
+// boundIndex returns the index of the first bound >= b, or -1 when b is above every
+// finite bound (then no bucket can tell how many requests were slower than b).
+func boundIndex(bounds []float64, b float64) int {
+	for i, x := range bounds {
+		if x >= b*(1-1e-9) {
+			return i
+		}
+	}
+	return -1
+}
+
+// bernoulliEvidence mixes the likelihood ratios of sloUpdate with equal weights and
+// returns the log e-value and the leading alternative rate.
+func bernoulliEvidence(p0 float64, logLR []float64) (logE, rate float64) {
+	rates := sloRates(p0)
+	logW := make([]float64, len(rates))
+	for j := range logW {
+		logW[j] = -math.Log(float64(len(rates)))
+	}
+	logE, k := mixture(logW, logLR)
+	return logE, rates[k]
 }
 
 // sloRates returns the error rates tested above the SLO p0, each below 1.

@@ -28,7 +28,7 @@ func ExampleSequential_Observe() {
 	var resumed analysis.SeqState
 	fmt.Println(json.Unmarshal(blob, &resumed) == nil && resumed.Failed)
 	// Output:
-	// inconclusive: e-value 11 (threshold 100), leading errors
-	// fail: e-value 203 (threshold 100), leading errors
+	// inconclusive: e-value 10 (threshold 100), leading errors
+	// fail: e-value 193 (threshold 100), leading errors
 	// true
 }

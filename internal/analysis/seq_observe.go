@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Observe adds one interval of traffic to the evidence and judges it. candidate and
@@ -27,9 +28,19 @@ func (q Sequential) Observe(st SeqState, candidate, stable Series) (SeqState, Se
 		return st, SeqResult{}, fmt.Errorf("observe stable %s: %w", stable.Version, err)
 	}
 	next := st.clone()
-	if err := next.addLatency(candidate.Latency, stable.Latency, q.latencyFloor()); err != nil {
+	warm := st.CandidateTime >= q.latencyWarmup()
+	if err := next.addLatency(candidate.Latency, stable.Latency, q.latencyFloor(), warm); err != nil {
 		return st, SeqResult{}, err
 	}
+	if candidate.Requests > 0 {
+		w := candidate.Window
+		if w <= 0 {
+			w = time.Second
+		}
+		next.CandidateTime += w
+	}
+	q.observeChecks(&next, st, candidate, stable, warm)
+	next.observeRoutes(candidate, stable)
 	next.Observations++
 	nc, ns := candidate.Requests, stable.Requests
 	share := 0.0
@@ -99,20 +110,38 @@ func (st SeqState) clone() SeqState {
 	st.LatencyBounds = slices.Clone(st.LatencyBounds)
 	st.StableAbove = slices.Clone(st.StableAbove)
 	st.CandidateAbove = slices.Clone(st.CandidateAbove)
-	if st.LatencyLR != nil {
-		lat := make([][]float64, len(st.LatencyLR))
-		for i := range st.LatencyLR {
-			lat[i] = slices.Clone(st.LatencyLR[i])
+	st.LatencyLR = cloneRows(st.LatencyLR)
+	st.LatencyAbsLR = cloneRows(st.LatencyAbsLR)
+	st.RouteLR = cloneRows(st.RouteLR)
+	st.RouteSlots = slices.Clone(st.RouteSlots)
+	st.RouteErrors = slices.Clone(st.RouteErrors)
+	if st.Checks != nil {
+		cs := make([]CheckState, len(st.Checks))
+		for i, c := range st.Checks {
+			c.MaxLR, c.MaxRelLR = slices.Clone(c.MaxLR), slices.Clone(c.MaxRelLR)
+			c.VsLR, c.VsRelLR = slices.Clone(c.VsLR), slices.Clone(c.VsRelLR)
+			cs[i] = c
 		}
-		st.LatencyLR = lat
+		st.Checks = cs
 	}
 	return st
+}
+
+func cloneRows(rows [][]float64) [][]float64 {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]float64, len(rows))
+	for i := range rows {
+		out[i] = slices.Clone(rows[i])
+	}
+	return out
 }
 
 // addLatency updates the latency stream. A bound is tested only when the stable's
 // earlier traffic (before this interval) puts at most latencyActiveTail of its
 // requests above it; the choice never looks at the interval being tested.
-func (st *SeqState) addLatency(c, s Histogram, floor float64) error {
+func (st *SeqState) addLatency(c, s Histogram, floor float64, warm bool) error {
 	if len(c.Bounds) == 0 && len(s.Bounds) == 0 {
 		return nil
 	}
@@ -128,6 +157,7 @@ func (st *SeqState) addLatency(c, s Histogram, floor float64) error {
 		st.StableAbove = make([]float64, len(bounds))
 		st.CandidateAbove = make([]float64, len(bounds))
 		st.LatencyLR = make([][]float64, len(bounds))
+		st.LatencyAbsLR = make([][]float64, len(bounds))
 	} else if !slices.Equal(st.LatencyBounds, bounds) {
 		return fmt.Errorf("observe latency: histogram bounds changed from %v to %v", st.LatencyBounds, bounds)
 	}
@@ -145,10 +175,14 @@ func (st *SeqState) addLatency(c, s Histogram, floor float64) error {
 		share = c.Count / (c.Count + s.Count)
 	}
 	for i := range bounds {
-		if bounds[i] < floor || st.Stable.Latency < latencyMinStable || st.StableAbove[i] > latencyActiveTail*st.Stable.Latency {
+		if !warm || bounds[i] < floor || st.Stable.Latency < latencyMinStable || st.StableAbove[i] > latencyActiveTail*st.Stable.Latency {
 			continue
 		}
 		st.LatencyLR[i] = relativeUpdate(st.LatencyLR[i], share, ca[i], ca[i]+sa[i])
+		if len(st.LatencyAbsLR) != len(bounds) {
+			st.LatencyAbsLR = make([][]float64, len(bounds)) // a state saved before this test existed
+		}
+		st.LatencyAbsLR[i] = sloUpdate(st.LatencyAbsLR[i], latencyMaterial, ca[i], c.Count)
 	}
 	addAbove(st.StableAbove, sa)
 	addAbove(st.CandidateAbove, ca)
@@ -166,7 +200,7 @@ func (q Sequential) result(st SeqState) SeqResult {
 	alpha := q.alpha()
 	res := SeqResult{Alpha: alpha, Threshold: 1 / alpha, Candidate: st.Candidate, Stable: st.Stable,
 		StepRequests: st.StepRequests, MinRequests: q.minRequests(), Observations: st.Observations}
-	weights := q.streamWeights()
+	weights, checkWeights := q.streamWeights()
 	prior := ratioPrior(st.RefShare)
 	var terms []float64
 	for _, name := range streamOrder {
@@ -183,15 +217,14 @@ func (q Sequential) result(st SeqState) SeqResult {
 			s.LogEValue, s.Ratio = relativeEvidence(prior, st.LogErrorsLR)
 			s.Candidate, s.Stable = st.Candidate.LogErrors, st.Stable.LogErrors
 		case StreamErrorSLO:
-			rates := sloRates(q.MaxErrorRate)
-			logW := make([]float64, len(rates))
-			for j := range logW {
-				logW[j] = -math.Log(float64(len(rates)))
-			}
-			var k int
-			s.LogEValue, k = mixture(logW, st.SLOLR)
-			s.Ratio = rates[k]
+			// over the SLO and worse than the stable: see checkEvidence.
+			s.LogEValue, s.Ratio = bernoulliEvidence(q.MaxErrorRate, st.SLOLR)
+			rel, _ := relativeEvidence(prior, st.ErrorsLR)
+			s.LogEValue = math.Min(s.LogEValue, rel)
 			s.Candidate, s.Stable = st.Candidate.Errors, st.Candidate.Requests
+		case StreamRoutes:
+			s = routesEvidence(prior, st)
+			s.Weight = w
 		case StreamLatency:
 			s.LogEValue, s.Ratio, s.Bound = latencyEvidence(prior, st)
 			for i, b := range st.LatencyBounds {
@@ -203,6 +236,20 @@ func (q Sequential) result(st SeqState) SeqResult {
 		s.EValue = capExp(s.LogEValue)
 		res.Streams = append(res.Streams, s)
 		terms = append(terms, math.Log(w)+s.LogEValue)
+	}
+	for i, ch := range q.Checks {
+		if checkWeights[i] <= 0 {
+			continue
+		}
+		var cs CheckState
+		if i < len(st.Checks) {
+			cs = st.Checks[i]
+		}
+		s := q.checkEvidence(ch, cs, prior)
+		s.Weight = checkWeights[i]
+		s.EValue = capExp(s.LogEValue)
+		res.Streams = append(res.Streams, s)
+		terms = append(terms, math.Log(s.Weight)+s.LogEValue)
 	}
 	var lead int
 	res.LogEValue, lead = logSumExp(terms)
@@ -224,6 +271,11 @@ func latencyEvidence(prior []float64, st SeqState) (logE, ratio, bound float64) 
 	per := make([]float64, len(st.LatencyBounds))
 	for i := range per {
 		per[i], _ = mixture(prior, st.LatencyLR[i])
+		if i < len(st.LatencyAbsLR) {
+			// slower than the stable, and for a material share of requests
+			abs, _ := bernoulliEvidence(latencyMaterial, st.LatencyAbsLR[i])
+			per[i] = math.Min(per[i], abs)
+		}
 		per[i] -= math.Log(float64(len(per)))
 	}
 	logE, b := logSumExp(per)
@@ -241,7 +293,7 @@ func (q Sequential) outcome(st SeqState, res SeqResult) (Outcome, string) {
 			}
 		}
 		return Fail, fmt.Sprintf("candidate worse than stable: e-value %s >= %s (alpha %g) after %d observations; %s",
-			fmtE(res.EValue), fmtE(res.Threshold), res.Alpha, st.Observations, describe(lead, st))
+			fmtE(res.EValue), fmtE(res.Threshold), res.Alpha, st.Observations, q.describe(lead, st))
 	}
 	if st.Stable.Requests <= 0 {
 		// Without a baseline the relative tests saw nothing: never pass on that.
@@ -255,9 +307,16 @@ func (q Sequential) outcome(st SeqState, res SeqResult) (Outcome, string) {
 		fmtE(res.EValue), fmtE(res.Threshold), st.Candidate.Requests, st.Stable.Requests)
 }
 
-func describe(s SeqStream, st SeqState) string {
+func (q Sequential) describe(s SeqStream, st SeqState) string {
 	var b strings.Builder
+	for _, ch := range q.Checks {
+		if s.Name == ch.Metric+" check" {
+			return describeCheck(ch, s, st)
+		}
+	}
 	switch s.Name {
+	case StreamRoutes:
+		fmt.Fprintf(&b, "route %s: %.0f errors on the candidate vs %.0f on the stable", s.Route, s.Candidate, s.Stable)
 	case StreamErrors:
 		fmt.Fprintf(&b, "errors %.0f/%.0f (%.2f%%) on the candidate vs %.0f/%.0f (%.2f%%) on the stable",
 			st.Candidate.Errors, st.Candidate.Requests, 100*st.Candidate.Rate(), st.Stable.Errors, st.Stable.Requests, 100*st.Stable.Rate())

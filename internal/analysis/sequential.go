@@ -19,9 +19,20 @@ import (
 // The judge keeps an e-process: a non-negative quantity whose expectation under the
 // null is at most 1 at any stopping time. By Ville's inequality it exceeds 1/Alpha
 // with probability at most Alpha. It is a weighted average of per-stream e-processes
-// (an average of e-processes is one), so one threshold covers every stream:
+// (an average of e-processes is one), so one threshold covers every stream and every
+// check of the rollout (weights before normalisation: errors 0.6, latency 0.15, log
+// errors 0.05, per-route errors 0.1, the checks 0.1 shared equally, error-slo 0.1):
 //
-//   - errors (weight 0.7, or 0.6 with an SLO): errors are conditioned on where they
+//   - checks (see Checks and seq_checks.go): a bound fails only with evidence that
+//     the candidate is over it - a Bernoulli mixture test of the error rate against
+//     max, or of the share of requests slower than the bound against the 5% (p95) or
+//     1% (p99) it allows - and, in the same e-value, that it is worse than the
+//     stable: the part's e-value is the smaller of the two tests' (an
+//     intersection-union test), so under "no worse than the stable" it is bounded by
+//     an e-process whatever the bound.
+//   - routes: the errors test below on each route's traffic, for up to maxRoutes
+//     routes, each with an equal share of the weight.
+//   - errors: errors are conditioned on where they
 //     land. In an interval where the candidate served n_c requests and the stable n_s,
 //     each error is the candidate's with probability s = n_c/(n_c+n_s) when both
 //     versions fail at the same rate, and r*s/(r*s+1-s) when the candidate fails r
@@ -32,17 +43,19 @@ import (
 //     convex order), so the running product is a test supermartingale for each r,
 //     and so is a mixture over r. The background error rate cancels: only the
 //     candidate's share of the errors matters.
-//   - log-errors (weight 0.1): the same test on error-level log lines per version.
-//   - latency (weight 0.2): for each bucket bound b of the router's histogram,
+//   - log-errors: the same test on error-level log lines per version.
+//   - latency: for each bucket bound b of the router's histogram,
 //     "slower than b" is an event, tested like errors: a regression moves candidate
 //     requests above b. Bounds are tested when, on the stable's earlier traffic, at
 //     most a quarter of requests were slower (a predictable choice, so validity holds);
 //     the bounds share the weight equally. The null is "the candidate is not slower
-//     than the stable at any bound"; a faster candidate is not a failure.
-//   - error-slo (weight 0.1, only with MaxErrorRate): the candidate's own error rate
-//     against the SLO, Bernoulli p <= MaxErrorRate against p = m*MaxErrorRate for m
-//     in 1.25..50, equal weights. It catches a candidate over the SLO even when the
-//     stable is as bad.
+//     than the stable at any bound"; a faster candidate is not a failure. A bound
+//     counts only when more than 5% of the candidate's requests are slower than it
+//     (the smaller of the two e-values again), and only after LatencyWarmup.
+//   - error-slo (only with MaxErrorRate and no error-rate check): the candidate's own
+//     error rate against the SLO (Bernoulli p <= MaxErrorRate against
+//     p = m*MaxErrorRate for m in 1.25..50, equal weights), and worse than the
+//     stable.
 //
 // The prior over ratios is the choice that sets the speed. Half of each relative
 // stream's weight is uniform on the candidate's share of the excess events (the
@@ -86,6 +99,16 @@ type Sequential struct {
 	// only below it (a cold connection pool, a sub-millisecond shift) is not a
 	// regression users feel. Default 25ms.
 	LatencyFloor time.Duration `json:"latency_floor,omitempty"`
+	// Checks are the rollout's bounds (see Check). error-rate, latency-p95/p99 and
+	// critical-logs are judged here, with evidence, under the same alpha; cpu and
+	// memory are measurements that Judge compares directly.
+	Checks []Check `json:"checks,omitempty"`
+	// LatencyWarmup is how long the candidate serves before its latency counts as
+	// evidence (the latency stream and latency checks): a new process is slow for
+	// its first requests, and that is not the regression to roll back. Errors count
+	// from the first request. Time is the sum of the reads' windows (one second per
+	// read when a provider gives no timestamps). Default 30s.
+	LatencyWarmup time.Duration `json:"latency_warmup,omitempty"`
 }
 
 // Stream names reported in SeqResult.Streams.
@@ -102,7 +125,16 @@ const (
 	DefaultMinRequests  = 100
 	DefaultMaxExtension = 10 * time.Minute
 	DefaultLatencyFloor = 25 * time.Millisecond
+	// DefaultLatencyWarmup is LatencyWarmup's default.
+	DefaultLatencyWarmup = 30 * time.Second
 )
+
+func (q Sequential) latencyWarmup() time.Duration {
+	if q.LatencyWarmup > 0 {
+		return q.LatencyWarmup
+	}
+	return DefaultLatencyWarmup
+}
 
 func (q Sequential) latencyFloor() float64 {
 	if q.LatencyFloor > 0 {
@@ -146,16 +178,43 @@ func (q Sequential) minRequests() float64 {
 	return DefaultMinRequests
 }
 
-// streamWeights returns the weights of the evidence streams; they sum to 1.
-func (q Sequential) streamWeights() map[string]float64 {
-	if q.MaxErrorRate > 0 {
-		return map[string]float64{StreamErrors: 0.6, StreamLogErrors: 0.1, StreamLatency: 0.2, StreamErrorSLO: 0.1}
+// streamWeights returns the weights of the relative streams, the error-rate SLO
+// stream (only when no error-rate check has a max: the check tests the same bound),
+// each sampled check (keyed by its index) and the per-route stream, normalised to
+// sum to 1.
+func (q Sequential) streamWeights() (streams map[string]float64, checks []float64) {
+	streams = map[string]float64{StreamErrors: weightErrors, StreamLogErrors: weightLogErrors, StreamLatency: weightLatency, StreamRoutes: weightRoutes}
+	if q.MaxErrorRate > 0 && !q.hasErrorMax() {
+		streams[StreamErrorSLO] = weightErrorSLO
 	}
-	return map[string]float64{StreamErrors: 0.7, StreamLogErrors: 0.1, StreamLatency: 0.2}
+	n := 0
+	for _, ch := range q.Checks {
+		if sampled(ch.Metric) {
+			n++
+		}
+	}
+	checks = make([]float64, len(q.Checks))
+	total := 0.0
+	for _, name := range streamOrder { // a fixed order keeps the sum bit-for-bit reproducible
+		total += streams[name]
+	}
+	for i, ch := range q.Checks {
+		if sampled(ch.Metric) {
+			checks[i] = weightChecks / float64(n)
+			total += checks[i]
+		}
+	}
+	for k := range streams {
+		streams[k] /= total
+	}
+	for i := range checks {
+		checks[i] /= total
+	}
+	return streams, checks
 }
 
-// streamOrder is the order streams are reported in.
-var streamOrder = []string{StreamErrors, StreamLatency, StreamLogErrors, StreamErrorSLO}
+// streamOrder is the order streams are reported in; checks follow, in their order.
+var streamOrder = []string{StreamErrors, StreamLatency, StreamLogErrors, StreamErrorSLO, StreamRoutes}
 
 // SeqTotals are cumulative counts of one version since the judge started.
 type SeqTotals struct {
@@ -193,12 +252,24 @@ type SeqState struct {
 	LogErrorsLR []float64   `json:"log_errors_lr,omitempty"`
 	LatencyLR   [][]float64 `json:"latency_lr,omitempty"`
 	SLOLR       []float64   `json:"slo_lr,omitempty"`
+	// LatencyAbsLR tests, per bucket bound, that more than latencyMaterial of the
+	// candidate's requests are slower than the bound.
+	LatencyAbsLR [][]float64 `json:"latency_abs_lr,omitempty"`
+	// Checks is the evidence of each of Sequential.Checks, in order.
+	Checks []CheckState `json:"checks,omitempty"`
+	// RouteSlots are the routes the per-route stream follows, RouteLR their errors'
+	// likelihood ratios and RouteErrors their errors (candidate, stable).
+	RouteSlots  []string     `json:"route_slots,omitempty"`
+	RouteLR     [][]float64  `json:"route_lr,omitempty"`
+	RouteErrors [][2]float64 `json:"route_errors,omitempty"`
 	// LatencyBounds are the histogram bounds in seconds; StableAbove[i] and
 	// CandidateAbove[i] count each version's observations slower than
 	// LatencyBounds[i].
 	LatencyBounds  []float64 `json:"latency_bounds,omitempty"`
 	StableAbove    []float64 `json:"stable_above,omitempty"`
 	CandidateAbove []float64 `json:"candidate_above,omitempty"`
+	// CandidateTime is how long the candidate has served, for LatencyWarmup.
+	CandidateTime time.Duration `json:"candidate_time,omitempty"`
 	// Failed is set once the evidence crossed the threshold; it stays set.
 	Failed   bool    `json:"failed,omitempty"`
 	FailedAt int     `json:"failed_at,omitempty"`
@@ -225,6 +296,8 @@ type SeqStream struct {
 	Ratio float64 `json:"ratio"`
 	// Bound is, for latency, the bucket bound in seconds of the leading test.
 	Bound float64 `json:"bound,omitempty"`
+	// Route is, for the per-route stream, the route with the most evidence.
+	Route string `json:"route,omitempty"`
 	// Candidate and Stable count the events the stream has seen per version
 	// (errors, log lines, requests slower than Bound).
 	Candidate float64 `json:"candidate"`

@@ -33,11 +33,11 @@ func TestObserveHandComputed(t *testing.T) {
 		wantLead         string
 		wantRatioAtLeast float64
 	}{
-		// other streams hold e = 1 and weight 0.3.
+		// errors weigh 0.6 of 0.9; the other streams hold e = 1.
 		{"no errors", 0, 0, Inconclusive, 1, StreamErrors, 0},
-		{"one candidate error is not enough", 1, 0, Inconclusive, 0.7*errorsE(1, 1) + 0.3, StreamErrors, 100},
-		{"two candidate errors, clean stable", 2, 0, Fail, 0.7*errorsE(2, 2) + 0.3, StreamErrors, 1000},
-		{"errors on both sides", 2, 5, Inconclusive, 0.7*errorsE(2, 7) + 0.3, StreamLatency, 0},
+		{"one candidate error is not enough", 1, 0, Inconclusive, 2.0/3*errorsE(1, 1) + 1.0/3, StreamErrors, 100},
+		{"two candidate errors, clean stable", 2, 0, Fail, 2.0/3*errorsE(2, 2) + 1.0/3, StreamErrors, 1000},
+		{"errors on both sides", 2, 5, Inconclusive, 2.0/3*errorsE(2, 7) + 1.0/3, StreamLatency, 0},
 	}
 	for _, tt := range tests {
 		var q Sequential

@@ -174,3 +174,14 @@ func (d *Deployer) undo(ctx context.Context, cur Deployment) error {
 	d.event(ctx, cur.Env, a, "deploy.failed", fmt.Sprintf("%s %s in %s: interrupted before its rollout started; %s keeps 100%%", a.Service, a.Version, cur.Env, cur.Version), nil)
 	return nil
 }
+
+// RolloutSpec is the rollout a change to env takes, as a deploy starts it: steps,
+// bake, interval, the checks and the sequential judge from the environment's
+// rollout (the hotfix profile when hotfix is set). The stable and candidate releases
+// are left for the caller. bench/detection replays the decision through it.
+func RolloutSpec(service string, env *config.Environment, hotfix bool) (rollout.Spec, error) {
+	if env == nil || env.Rollout == nil {
+		return rollout.Spec{}, fmt.Errorf("rollout spec for %s: the environment has no rollout", service)
+	}
+	return rolloutSpec(service, env, hotfix)
+}

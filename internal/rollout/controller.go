@@ -140,24 +140,14 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 	if err != nil {
 		return c.noData(ctx, r, err)
 	}
-	seq, res, err := r.Judge.Observe(r.Seq, analysis.Sub(now.Candidate, r.Prev.Candidate), analysis.Sub(now.Stable, r.Prev.Stable))
+	elapsed := c.now().Sub(r.StepStarted)
+	a, err := Assess(r.Spec, r.Seq, Diff(now, r.Prev), Diff(now, r.Baseline), elapsed)
 	if err != nil {
 		return c.noData(ctx, r, err)
 	}
-	r.NoData, r.Seq, r.LastSeq, r.Prev = 0, seq, res, now
-	step := analysis.Sub(now.Candidate, r.Baseline.Candidate)
-	v := analysis.Judge(r.Criteria, step, analysis.Sub(now.Stable, r.Baseline.Stable))
+	step, v, res, decision, why := a.Step, a.Verdict, a.Result, a.Decision, a.Reason
+	r.NoData, r.Seq, r.LastSeq, r.Prev = 0, a.Seq, res, now
 	r.Last, r.Routes = v, step.Routes
-	elapsed := c.now().Sub(r.StepStarted)
-	// Both judges must pass; either one failing rolls back.
-	both := res
-	if v.Outcome != analysis.Pass && both.Outcome == analysis.Pass {
-		both.Outcome, both.Reason = analysis.Inconclusive, v.Reason
-	}
-	decision, why := r.Judge.Decide(both, elapsed, r.Bake)
-	if v.Outcome == analysis.Fail {
-		decision, why = analysis.Fail, v.Reason
-	}
 	c.event(ctx, r, "rollout.verdict", fmt.Sprintf("%d%% after %s: %s, %s", r.Weight, elapsed.Round(time.Second), decision, why),
 		verdictData(r, v, res, decision, why, elapsed))
 	c.printf("  %3d%%  %5s  %-12s %s | e=%.3g of %.0f", r.Weight, elapsed.Round(time.Second), decision, why, res.EValue, res.Threshold)
@@ -352,9 +342,14 @@ func (c *Controller) event(ctx context.Context, r *Rollout, kind, msg string, da
 
 func verdictData(r *Rollout, v analysis.Verdict, seq analysis.SeqResult, decision analysis.Outcome, why string, elapsed time.Duration) map[string]any {
 	checks := make([]map[string]any, 0, len(v.Results))
+	blamed := blamedMetric(seq)
 	for _, res := range v.Results {
 		c := map[string]any{"metric": res.Metric, "value": res.Value, "threshold": res.Threshold,
 			"samples": res.Samples, "errors": res.Errors, "passed": res.Passed(), "outcome": string(res.Outcome)}
+		if seq.Outcome == analysis.Fail && res.Metric == blamed {
+			// the evidence that failed the candidate is about this metric
+			c["passed"], c["outcome"] = false, string(analysis.Fail)
+		}
 		if res.StableBound > 0 {
 			c["stable"], c["stable_bound"] = res.Stable, res.StableBound
 		}
@@ -374,6 +369,22 @@ func verdictData(r *Rollout, v analysis.Verdict, seq analysis.SeqResult, decisio
 	return map[string]any{"verdict": verdict, "outcome": string(decision), "reason": why, "checks": checks,
 		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests,
 		"sequential": seq, "failing_routes": FailingRoutes(r.Routes)}
+}
+
+// blamedMetric is the check metric a sequential failure is about: errors for the
+// errors, error-rate and per-route evidence, latency-p95 for slow requests.
+func blamedMetric(seq analysis.SeqResult) string {
+	switch seq.Leading {
+	case analysis.StreamErrors, analysis.StreamErrorSLO, analysis.StreamRoutes, analysis.ErrorRate + " check":
+		return analysis.ErrorRate
+	case analysis.StreamLatency, analysis.LatencyP95 + " check":
+		return analysis.LatencyP95
+	case analysis.LatencyP99 + " check":
+		return analysis.LatencyP99
+	case analysis.StreamLogErrors, analysis.CriticalLogs + " check":
+		return analysis.CriticalLogs
+	}
+	return ""
 }
 
 func validate(s Spec) error {

@@ -38,7 +38,7 @@ func TestLoadValid(t *testing.T) {
 			{Name: "prod", Promotion: "manual", Replicas: 3, Rollout: &Rollout{
 				Steps:    []int{5, 25, 50, 100},
 				Bake:     Duration(5 * time.Minute),
-				Interval: Duration(30 * time.Second),
+				Interval: Duration(time.Second), // the router provider's default
 				KeepWarm: Duration(30 * time.Minute),
 				Analysis: Analysis{Provider: "router", MinRequests: 50, OnNoData: "pause", LowTraffic: "extend", MaxExtension: Duration(10 * time.Minute), Alpha: 0.01, Checks: []MetricCheck{
 					{Metric: "error-rate", Max: "0.02"}, {Metric: "latency-p99", Max: "1s"},

@@ -4,19 +4,25 @@ import "time"
 
 // Defaults documented on the fields of the configuration types.
 const (
-	defaultHealth      = "/healthz"
-	defaultPortEnv     = "PORT"
-	defaultPromotion   = "auto"
-	defaultReplicas    = 1
-	defaultTimeout     = Duration(10 * time.Minute)
-	defaultBake        = Duration(10 * time.Minute)
-	defaultInterval    = Duration(30 * time.Second)
-	defaultKeepWarm    = Duration(30 * time.Minute)
-	defaultProvider    = "router"
-	defaultMinRequests = 50
-	defaultOnNoData    = "rollback"
-	defaultMethod      = "GET"
-	defaultExpect      = 200
+	defaultHealth    = "/healthz"
+	defaultPortEnv   = "PORT"
+	defaultPromotion = "auto"
+	defaultReplicas  = 1
+	defaultTimeout   = Duration(10 * time.Minute)
+	defaultBake      = Duration(10 * time.Minute)
+	// defaultInterval is the router provider's: the router's counters are exact at
+	// every read, so reading often costs nothing and catches a bad canary sooner.
+	defaultInterval = Duration(time.Second)
+	// defaultPromInterval is the prometheus provider's: a read more often than
+	// Prometheus scrapes sees the same samples again. Set interval to the scrape
+	// interval when it is shorter.
+	defaultPromInterval = Duration(30 * time.Second)
+	defaultKeepWarm     = Duration(30 * time.Minute)
+	defaultProvider     = "router"
+	defaultMinRequests  = 50
+	defaultOnNoData     = "rollback"
+	defaultMethod       = "GET"
+	defaultExpect       = 200
 )
 
 // defaultSteps is a fresh copy of the default canary weights.
@@ -70,6 +76,9 @@ func (e *Environment) setDefaults() {
 		}
 		if r.Interval == 0 {
 			r.Interval = defaultInterval
+			if r.Analysis.Provider == "prometheus" {
+				r.Interval = defaultPromInterval
+			}
 		}
 		if r.KeepWarm == 0 {
 			r.KeepWarm = defaultKeepWarm

@@ -113,7 +113,11 @@ type Rollout struct {
 	Steps []int `yaml:"steps" json:"steps,omitempty"`
 	// Bake is how long each step is observed before the next one. Default 10m.
 	Bake Duration `yaml:"bake" json:"bake,omitempty"`
-	// Interval is how often analysis judges the candidate. Default 30s.
+	// Interval is how often analysis reads the metrics and judges the candidate.
+	// Default 1s with the router provider (its counters are exact at every read) and
+	// 30s with prometheus, whose scrape interval bounds how fresh a read can be: set
+	// it to the scrape interval, never below. Reading more often does not raise false
+	// rollbacks: the decision is valid at every read.
 	Interval Duration `yaml:"interval" json:"interval,omitempty"`
 	// KeepWarm is how long the previous version keeps running after a promotion,
 	// so a late rollback is instant. Default 30m.
@@ -159,8 +163,11 @@ type Analysis struct {
 	LowTraffic string `yaml:"low-traffic" json:"low-traffic,omitempty"`
 	// MaxExtension bounds how long low traffic extends a bake. Default 10m.
 	MaxExtension Duration `yaml:"max-extension" json:"max-extension,omitempty"`
-	// Alpha is the sequential judge's false-alarm bound: the chance that a candidate
-	// no worse than the stable is ever rolled back. Default 0.01.
+	// Alpha is the false-rollback bound of the whole decision: the chance that a
+	// candidate no worse than the stable is ever rolled back by the checks
+	// (error-rate, latency, critical-logs) and the sequential judge together,
+	// however long the rollout reads. cpu and memory checks and the low-traffic rule
+	// are outside it. Default 0.01.
 	Alpha float64 `yaml:"alpha" json:"alpha,omitempty"`
 	// LatencyFloor is the smallest latency compared with the stable version (by the
 	// sequential judge and by max-vs-stable latency checks): slower only below it is

@@ -3,52 +3,102 @@ package main
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/rollout"
 )
 
 // outcome is what one algorithm did on one run of traffic.
 type outcome struct {
 	rolledBack bool
 	// at is when the rollback took effect, in seconds since the candidate first took
-	// traffic; for a run without rollback, the horizon.
+	// traffic; for a run without rollback, when it ended (promoted or horizon).
 	at float64
 	// failed counts the candidate's failed requests served before at.
 	failed float64
 }
 
-// algorithm replays a recording and decides when (if ever) to roll back.
+// algorithm replays one run of a world and decides when (if ever) to roll back.
 type algorithm interface {
 	name() string
-	replay(r *recording) (outcome, error)
+	replay(r *runTraffic) (outcome, error)
 }
 
-// slipway is Slipway's sequential judge, asked after every scrape of the router: every
-// tick seconds it gets both versions' traffic since the previous scrape.
+// slipway is Slipway's production decision, rollout.Assess - what the controller
+// calls at every read - over the spec a deploy builds from slipway.yaml: every
+// interval it gets both versions' traffic since the previous read and since the
+// step began, and moves through the steps as the controller does.
 type slipway struct {
 	label string
-	judge analysis.Sequential
-	tick  float64 // seconds, a multiple of binWidth
+	spec  rollout.Spec
+	// horizon bounds a run in seconds (a rollout that neither promotes nor rolls
+	// back by then counts as not rolled back).
+	horizon int
 }
 
 func (s slipway) name() string { return s.label }
 
-func (s slipway) replay(r *recording) (outcome, error) {
-	step := int(math.Round(s.tick / binWidth))
+func (s slipway) replay(r *runTraffic) (outcome, error) {
+	tick := s.spec.Interval
+	per := int(math.Round(tick.Seconds()))
+	step, stepStart := 0, 0
 	var st analysis.SeqState
-	for to := step; to <= len(r.candidate); to += step {
-		c := r.window(r.candidate, to-step, to)
-		b := r.window(r.stable, to-step, to)
-		next, res, err := s.judge.Observe(st, c, b)
-		if err != nil {
-			return outcome{}, fmt.Errorf("replay %s at %.1fs: %w", s.label, float64(to)*binWidth, err)
+	var sum rollout.Reads
+	failed := 0.0
+	for t := 0; t < s.horizon; t += per {
+		var iv rollout.Reads
+		for k := 0; k < per; k++ {
+			c, b := r.tick(t+k, float64(s.spec.Steps[step])/100)
+			iv.Candidate, iv.Stable = add(iv.Candidate, c), add(iv.Stable, b)
 		}
-		st = next
-		if res.Outcome == analysis.Fail {
-			return outcome{rolledBack: true, at: float64(to) * binWidth, failed: r.errorsUntil(to)}, nil
+		failed += iv.Candidate.Errors
+		sum.Candidate, sum.Stable = add(sum.Candidate, iv.Candidate), add(sum.Stable, iv.Stable)
+		now := t + per
+		a, err := rollout.Assess(s.spec, st, iv, sum, time.Duration(now-stepStart)*time.Second)
+		if err != nil {
+			return outcome{}, fmt.Errorf("%s at %ds: %w", s.label, now, err)
+		}
+		st = a.Seq
+		switch a.Decision {
+		case analysis.Fail:
+			return outcome{rolledBack: true, at: float64(now), failed: failed}, nil
+		case analysis.Pass:
+			step++
+			if step >= len(s.spec.Steps) || s.spec.Steps[step] >= 100 {
+				return outcome{at: float64(now), failed: failed}, nil
+			}
+			st, sum, stepStart = st.NewStep(), rollout.Reads{}, now
 		}
 	}
-	return outcome{at: float64(len(r.candidate)) * binWidth, failed: r.errorsUntil(len(r.candidate))}, nil
+	return outcome{at: float64(s.horizon), failed: failed}, nil
+}
+
+// add sums two interval reads of one version.
+func add(a, b analysis.Series) analysis.Series {
+	if a.Latency.Bounds == nil {
+		a.Latency = analysis.Histogram{Bounds: b.Latency.Bounds, Counts: make([]float64, len(b.Latency.Counts))}
+	} else {
+		a.Latency.Counts = append([]float64(nil), a.Latency.Counts...)
+	}
+	a.Requests += b.Requests
+	a.Errors += b.Errors
+	a.Latency.Count += b.Latency.Count
+	for i, c := range b.Latency.Counts {
+		a.Latency.Counts[i] += c
+	}
+	if b.Routes != nil {
+		m := make(map[string]analysis.RouteCounts, len(b.Routes))
+		for k, v := range a.Routes {
+			m[k] = v
+		}
+		for k, v := range b.Routes {
+			x := m[k]
+			m[k] = analysis.RouteCounts{Requests: x.Requests + v.Requests, Errors: x.Errors + v.Errors}
+		}
+		a.Routes = m
+	}
+	return a
 }
 
 // flagger is Flagger's canary analysis as its scheduler runs it: every interval, first
@@ -56,56 +106,46 @@ func (s slipway) replay(r *recording) (outcome, error) {
 // checks over the last interval and count a failed check when any metric is out of
 // range (or has no data). Traffic starts at the "Starting canary analysis" tick, so
 // the first check runs one interval later; with threshold 1 the rollback comes one
-// interval after the first failed check.
+// interval after the first failed check. The candidate keeps its first weight (Flagger
+// would raise it after each passing check, which only adds to its failed requests).
 type flagger struct {
-	interval  float64 // seconds
+	interval  int // seconds
 	threshold int
 	// minSuccess is request-success-rate's thresholdRange.min, in percent.
 	minSuccess float64
-	// maxP99 is request-duration's thresholdRange.max in seconds (Flagger's unit is
-	// ms); zero leaves the check out.
-	maxP99 float64
+	weight     float64
+	horizon    int
 }
 
 func (f flagger) name() string {
-	n := fmt.Sprintf("flagger threshold=%d", f.threshold)
-	if f.maxP99 > 0 {
-		n += fmt.Sprintf(" +p99<=%.0fms", f.maxP99*1000)
-	}
-	return n
+	return fmt.Sprintf("flagger interval=%ds threshold=%d", f.interval, f.threshold)
 }
 
-func (f flagger) replay(r *recording) (outcome, error) {
-	step := int(math.Round(f.interval / binWidth))
-	checks := len(r.candidate) / step
+func (f flagger) replay(r *runTraffic) (outcome, error) {
 	failedChecks := 0
-	for k := 1; k <= checks+1; k++ {
-		to := k * step
+	failed := 0.0
+	for end := f.interval; end <= f.horizon; end += f.interval {
+		var c analysis.Series
+		for t := end - f.interval; t < end; t++ {
+			ct, _ := r.tick(t, f.weight)
+			c = add(c, ct)
+		}
+		failed += c.Errors
 		if failedChecks >= f.threshold {
-			return outcome{rolledBack: true, at: float64(to) * binWidth, failed: r.errorsUntil(to)}, nil
+			return outcome{rolledBack: true, at: float64(end), failed: failed}, nil
 		}
-		if k > checks {
-			break
-		}
-		if !f.checksPass(r.window(r.candidate, to-step, to)) {
+		if !f.checksPass(c) {
 			failedChecks++
 		}
 	}
-	return outcome{at: float64(len(r.candidate)) * binWidth, failed: r.errorsUntil(len(r.candidate))}, nil
+	return outcome{at: float64(f.horizon), failed: failed}, nil
 }
 
-// checksPass evaluates the metrics on the canary's traffic of one interval, as the
-// builtin Prometheus queries would: success rate = 100 * non-5xx / all, and p99 by
-// histogram_quantile (linear interpolation inside the bucket).
+// checksPass evaluates request-success-rate on the canary's traffic of one interval,
+// as the builtin Prometheus query would: 100 * non-5xx / all.
 func (f flagger) checksPass(c analysis.Series) bool {
 	if c.Requests <= 0 {
 		return false // "no values found for metric": a failed check
 	}
-	if 100*(c.Requests-c.Errors)/c.Requests < f.minSuccess {
-		return false
-	}
-	if f.maxP99 > 0 && c.Latency.Quantile(0.99) > f.maxP99 {
-		return false
-	}
-	return true
+	return 100*(c.Requests-c.Errors)/c.Requests >= f.minSuccess
 }

@@ -1,17 +1,17 @@
-// Package main (command detection) replays the same simulated canary traffic through Slipway's
-// sequential judge and through Flagger's default analysis, and prints how fast each
-// rolls back a bad candidate, how many failed requests users got before it did, and
-// how often each rolls back a healthy one.
+// Package main (command detection) replays simulated canary traffic through
+// Slipway's production decision - rollout.Assess, which the rollout controller calls
+// at every read, over the rollout spec a deploy builds from slipway.yaml with the
+// product's defaults - and through Flagger's default analysis, and prints how often
+// each rolls back a healthy candidate and, for bad ones, how fast and after how many
+// failed requests.
 //
-//	go run ./bench/detection -quick   # under a minute
-//	go run ./bench/detection          # more runs
+//	go run ./bench/detection -quick   # fewer runs
+//	go run ./bench/detection          # 1000 runs per healthy scenario
 //
-// Traffic is an event-level simulation with a seeded PRNG (PCG): Poisson arrivals,
-// a Bernoulli route to the candidate, Bernoulli errors per version, log-normal
-// latencies bucketed with the router's bounds. Each run is generated once and
-// replayed through every algorithm, so they judge identical requests. The candidate
-// keeps the same weight for the whole run under every algorithm (Flagger would raise
-// it after each passing check, which would only add to its failed requests).
+// Traffic is drawn per second with a seeded PRNG (PCG): Poisson arrivals per version,
+// binomial errors, log-normal latencies counted in the router's buckets, optional
+// routes, outages shared by both versions and a cold start of the candidate. Each
+// algorithm replays a run from the same seed.
 package main
 
 import (
@@ -23,64 +23,94 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"sync"
 	"time"
 
-	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/rollout"
 	"github.com/slipway/slipway/internal/router"
 )
+
+// defaultsYAML is the README's configuration with every other field at its default:
+// steps 5 25 50 100, bake 10m, interval 1s (router provider), min-requests 50,
+// alpha 0.01, low-traffic extend.
+const defaultsYAML = `service: bench
+build: {main: ./cmd/bench}
+pipelines:
+  main:
+    steps: [{name: test, run: go test ./...}]
+environments:
+  - name: prod
+    rollout:
+      analysis:
+        checks:
+          - {metric: error-rate, max: "1%"}
+          - {metric: latency-p95, max: 250ms, max-vs-stable: 2}
+          - {metric: critical-logs, max-vs-stable: 3}
+          - {metric: memory, max: 512Mi}
+`
 
 // scenario is one kind of candidate, judged over many runs.
 type scenario struct {
 	id      uint64
 	name    string
-	cand    profile
-	stable  profile
-	horizon time.Duration
-	runs    int
+	healthy bool // A/A: a rollback is false
+	w       world
+	// firstStep overrides the spec's first weight (percent); 0 keeps it.
+	firstStep int
+	runs      int
 }
 
 type options struct {
-	quick       bool
-	seed        uint64
-	tick        time.Duration
-	alpha       float64
-	rate        float64
-	weight      float64
-	storyRuns   int
-	aaRuns      int
-	latencyRuns int
+	quick  bool
+	seed   uint64
+	aaRuns int
+	bugRun int
 }
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "fewer runs (under a minute)")
+	flag.BoolVar(&o.quick, "quick", false, "fewer runs")
 	flag.Uint64Var(&o.seed, "seed", 1, "PRNG seed; the same seed replays the same traffic")
-	flag.DurationVar(&o.tick, "tick", time.Second, "how often Slipway scrapes the router and asks the judge")
-	flag.Float64Var(&o.alpha, "alpha", analysis.DefaultAlpha, "Slipway's false-rollback bound")
-	flag.Float64Var(&o.rate, "rate", 200, "requests per second, both versions")
-	flag.Float64Var(&o.weight, "weight", 0.05, "candidate's share of traffic")
-	flag.IntVar(&o.storyRuns, "story-runs", 0, "runs of the story's bug (default 300 quick, 2000 full)")
-	flag.IntVar(&o.aaRuns, "aa-runs", 0, "healthy A/A runs (default 1000 quick, 5000 full)")
-	flag.IntVar(&o.latencyRuns, "latency-runs", 0, "runs of the latency-only regression (default 200 quick, 1000 full)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	flag.IntVar(&o.aaRuns, "aa-runs", 0, "runs of each healthy scenario (default 200 quick, 1000 full)")
+	flag.IntVar(&o.bugRun, "bug-runs", 0, "runs of each bad scenario (default 100 quick, 500 full)")
 	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "detection: cpu profile:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	if err := run(context.Background(), os.Stdout, o); err != nil {
-		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "detection:", err)
 		os.Exit(1)
+	}
+}
+
+// Latency of a healthy version: median 40 ms, log-sd 0.6 (p95 107 ms, p99 161 ms).
+var base = profile{median: 0.040, sigma: 0.6}
+
+func errs(p profile, rate float64) profile { p.errRate = rate; return p }
+
+func scenarios(o options) []scenario {
+	aa, bug := o.aaRuns, o.bugRun
+	at := func(rate float64) world { return world{rate: rate, cand: errs(base, 0.005), stable: errs(base, 0.005)} }
+	slow := base
+	slow.slowShare, slow.slowBy = 0.15, 0.3
+	story := world{rate: 200, cand: errs(base, 0.02), stable: base}
+	return []scenario{
+		{1, "A/A 0.1% errors", true, world{rate: 200, cand: errs(base, 0.001), stable: errs(base, 0.001)}, 0, aa},
+		{2, "A/A 0.5% errors", true, at(200), 0, aa},
+		{3, "A/A 2% errors", true, world{rate: 200, cand: errs(base, 0.02), stable: errs(base, 0.02)}, 0, aa},
+		{4, "A/A 0.5% + shared outages (30% errors, 10s, every ~5min)", true,
+			world{rate: 200, cand: errs(base, 0.005), stable: errs(base, 0.005), outageEvery: 300, outageLen: 10, outageRate: 0.3}, 0, aa},
+		{5, "A/A 0.5% + candidate cold start (x4 latency, 20s)", true,
+			world{rate: 200, cand: errs(base, 0.005), stable: errs(base, 0.005), coldFor: 20, coldFactor: 4}, 0, aa},
+		{6, "A/A 0.5% at 50 req/s", true, at(50), 0, aa},
+		{7, "A/A 0.5% at 1000 req/s", true, at(1000), 0, aa},
+		{8, "A/A 0.5%, 1% first step", true, at(200), 1, aa},
+		{9, "A/A 0.5%, ten routes", true, world{rate: 200, cand: errs(base, 0.005), stable: errs(base, 0.005), routes: 10}, 0, aa},
+		{10, "story bug: 2% errors, stable 0%, 200 req/s", false, story, 0, bug},
+		{11, "story bug at 50 req/s", false, world{rate: 50, cand: errs(base, 0.02), stable: base}, 0, bug},
+		{12, "story bug at 1000 req/s", false, world{rate: 1000, cand: errs(base, 0.02), stable: base}, 0, bug},
+		{13, "latency +300ms on 15% of requests", false, world{rate: 200, cand: errs(slow, 0.005), stable: errs(base, 0.005)}, 0, bug},
+		{14, "one route of ten fails 20%, stable 0.5%", false,
+			world{rate: 200, cand: errs(base, 0.005), stable: errs(base, 0.005), routes: 10, badRoute: 3, badRouteRate: 0.2}, 0, bug},
 	}
 }
 
@@ -93,103 +123,80 @@ func (o *options) setDefaults() {
 			}
 		}
 	}
-	pick(&o.storyRuns, 300, 2000)
-	pick(&o.aaRuns, 1000, 5000)
-	pick(&o.latencyRuns, 200, 1000)
+	pick(&o.aaRuns, 200, 1000)
+	pick(&o.bugRun, 100, 500)
 }
 
-func (o options) validate() error {
-	ticks := o.tick.Seconds() / binWidth
-	switch {
-	case o.tick <= 0 || math.Abs(ticks-math.Round(ticks)) > 1e-9:
-		return fmt.Errorf("tick %s: want a positive multiple of %gs", o.tick, binWidth)
-	case !(o.alpha > 0 && o.alpha < 1):
-		return fmt.Errorf("alpha %v: want a probability in (0, 1)", o.alpha)
-	case !(o.rate > 0):
-		return fmt.Errorf("rate %v: want requests per second > 0", o.rate)
-	case !(o.weight > 0 && o.weight < 1):
-		return fmt.Errorf("weight %v: want a share in (0, 1)", o.weight)
+// defaultSpec is the spec a deploy builds for the README's configuration.
+func defaultSpec() (rollout.Spec, error) {
+	cfg, err := config.Parse("slipway.yaml", []byte(defaultsYAML))
+	if err != nil {
+		return rollout.Spec{}, err
 	}
-	return nil
+	return deploy.RolloutSpec(cfg.Service, &cfg.Environments[0], false)
 }
-
-// Latency of a healthy version: median 40 ms, log-sd 0.6 (p95 107 ms, p99 161 ms).
-var baseLatency = profile{median: 0.040, sigma: 0.6}
-
-func withErrors(p profile, rate float64) profile { p.errRate = rate; return p }
 
 func run(ctx context.Context, w io.Writer, o options) error {
 	o.setDefaults()
-	if err := o.validate(); err != nil {
-		return err
+	spec, err := defaultSpec()
+	if err != nil {
+		return fmt.Errorf("default rollout: %w", err)
 	}
-	slow := baseLatency
-	slow.median *= 2
-	story := scenario{1, "story bug: candidate fails 2% of requests, stable 0%", withErrors(baseLatency, 0.02), baseLatency, 15 * time.Minute, o.storyRuns}
-	aa := scenario{2, "healthy A/A: both versions 0.5% errors, same latency", withErrors(baseLatency, 0.005), withErrors(baseLatency, 0.005), 10 * time.Minute, o.aaRuns}
-	lat := scenario{3, "latency-only regression: candidate latency x2, no errors", slow, baseLatency, 15 * time.Minute, o.latencyRuns}
-
-	judge := analysis.Sequential{Alpha: o.alpha}
-	main := slipway{label: fmt.Sprintf("slipway tick=%s", o.tick), judge: judge, tick: o.tick.Seconds()}
-	// algs[0] is Slipway as configured and algs[1] Flagger's default; the last line
-	// compares them.
-	algs := []algorithm{
-		main,
-		flagger{interval: 60, threshold: 1, minSuccess: 99},
-		flagger{interval: 60, threshold: 5, minSuccess: 99},
-		flagger{interval: 60, threshold: 10, minSuccess: 99},
-		slipway{label: "slipway tick=10s", judge: judge, tick: 10},
-	}
-	if !o.quick {
-		algs = append(algs, slipway{label: "slipway alpha=0.001", judge: analysis.Sequential{Alpha: 0.001}, tick: o.tick.Seconds()})
-	}
-	latAlgs := append(algs[:len(algs):len(algs)], flagger{interval: 60, threshold: 1, minSuccess: 99, maxP99: 0.5})
-	m := mix{rate: o.rate, weight: o.weight}
-
+	// A healthy rollout takes 3 bakes plus at most the low-traffic extension.
+	horizon := int((time.Duration(len(spec.Steps)-1)*spec.Bake + spec.Judge.MaxExtension + 2*time.Minute).Seconds())
 	mode := "full"
 	if o.quick {
 		mode = "quick"
 	}
-	fmt.Fprintf(w, "detection benchmark (%s, seed %d): %.0f req/s, candidate weight %.0f%% for the whole run\n", mode, o.seed, o.rate, 100*o.weight)
-	fmt.Fprintf(w, "slipway: sequential judge, alpha %g, router scraped every %s, rolls back at the scrape where the evidence suffices\n", o.alpha, o.tick)
-	fmt.Fprintf(w, "flagger: interval 60s, request-success-rate >= 99%% over the last interval; first check one interval after traffic starts,\n")
-	fmt.Fprintf(w, "  rollback at the tick after the failed checks reach threshold (its scheduler checks the counter before analysing)\n")
-	fmt.Fprintf(w, "latency: log-normal, median %.0fms, log-sd %.1f, in the router's buckets; failed requests = candidate 5xx served before the rollback\n\n",
-		baseLatency.median*1000, baseLatency.sigma)
+	fmt.Fprintf(w, "detection benchmark (%s, seed %d): the production decision (rollout.Assess) at the defaults:\n", mode, o.seed)
+	fmt.Fprintf(w, "  steps %v, bake %s, interval %s, min-requests %d, alpha %g, checks: error-rate<=1%%, latency-p95<=250ms and <=2x stable, critical-logs<=3x stable, memory<=512Mi\n",
+		spec.Steps, spec.Bake, spec.Interval, spec.Criteria.MinRequests, spec.Judge.Alpha)
+	fmt.Fprintf(w, "  flagger default: interval 60s, threshold 1, request-success-rate >= 99%%, candidate at the first weight\n")
+	fmt.Fprintf(w, "  healthy runs last the whole rollout (up to %ds); candidate weight 5%% unless said; latency log-normal median 40ms\n\n", horizon)
+	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s\n", "scenario", "runs", "slipway", "flagger default")
+	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s\n", "", "", "false rb | failed, s", "false rb | failed, s")
 
 	start := time.Now()
-	storyT, err := replayAll(ctx, o.seed, story, m, algs)
-	if err != nil {
-		return err
+	worstRate, storyS, storyF := 0.0, 0.0, 0.0
+	bounds := router.DurationBuckets()
+	for _, sc := range scenarios(o) {
+		sp := spec
+		if sc.firstStep > 0 {
+			sp.Steps = append([]int{sc.firstStep}, spec.Steps[1:]...)
+		}
+		weight := float64(sp.Steps[0]) / 100
+		algs := []algorithm{
+			slipway{label: "slipway", spec: sp, horizon: horizon},
+			flagger{interval: 60, threshold: 1, minSuccess: 99, weight: weight, horizon: horizon},
+		}
+		ts, err := replayAll(ctx, o.seed, sc, bounds, horizon, algs)
+		if err != nil {
+			return err
+		}
+		cells := make([]string, len(algs))
+		for a := range algs {
+			if sc.healthy {
+				cells[a] = fmt.Sprintf("%.2f%% (%d)", 100*ts[a].rate(), ts[a].rolledBack)
+			} else {
+				at := summarize(ts[a].at)
+				cells[a] = fmt.Sprintf("%5.1f | %5s s (%d%%)", summarize(ts[a].failed).mean, num(at.mean, 0), int(math.Round(100*ts[a].rate())))
+			}
+		}
+		fmt.Fprintf(w, "%-58s %6d  %-22s %-22s\n", sc.name, sc.runs, cells[0], cells[1])
+		if sc.healthy {
+			worstRate = math.Max(worstRate, ts[0].rate())
+		}
+		if sc.id == 10 {
+			storyS, storyF = summarize(ts[0].failed).mean, summarize(ts[1].failed).mean
+		}
 	}
-	printTable(w, story, algs, storyT)
-	slipFailed := summarize(storyT[0].failed).mean
-	defFailed := summarize(storyT[1].failed).mean
-	fmt.Fprintf(w, "failed requests flagger/slipway: threshold=1 %.1fx, threshold=5 %.1fx, threshold=10 %.1fx\n\n",
-		defFailed/slipFailed, summarize(storyT[2].failed).mean/slipFailed, summarize(storyT[3].failed).mean/slipFailed)
-
-	aaT, err := replayAll(ctx, o.seed, aa, m, algs)
-	if err != nil {
-		return err
-	}
-	printRates(w, aa, algs, aaT)
-
-	latT, err := replayAll(ctx, o.seed, lat, m, latAlgs)
-	if err != nil {
-		return err
-	}
-	printTable(w, lat, latAlgs, latT)
-
-	ratio := defFailed / slipFailed
-	verdict := "met"
-	if ratio < 10 {
-		verdict = "NOT met"
-	}
-	fmt.Fprintf(w, "goal >= 10x fewer failed requests than flagger threshold=1: %s (%.1fx); goal false rollbacks <= 1%%: %s (%.2f%%)\n",
-		verdict, ratio, metOrNot(aaT[0].rate() <= 0.01), 100*aaT[0].rate())
+	ratio := storyF / storyS
+	fmt.Fprintf(w, "\nbad scenarios: mean failed requests | mean time to rollback (share of runs rolled back)\n")
+	fmt.Fprintf(w, "goal >= 10x fewer failed requests than flagger on the story bug: %s (%.1fx); goal false rollbacks <= 1%% in every A/A scenario: %s (worst %.2f%%)\n",
+		metOrNot(ratio >= 10), ratio, metOrNot(worstRate <= 0.01), 100*worstRate)
 	fmt.Fprintf(w, "elapsed %s on %d CPUs\n", time.Since(start).Round(100*time.Millisecond), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "detection: failed_requests slipway=%.2f flagger_default=%.2f ratio=%.1f false_rollback_rate=%.4f\n",
-		slipFailed, defFailed, ratio, aaT[0].rate())
+		storyS, storyF, ratio, worstRate)
 	return nil
 }
 
@@ -200,23 +207,21 @@ func metOrNot(ok bool) string {
 	return "NOT met"
 }
 
-// replayAll generates every run of a scenario once and replays it through every
-// algorithm. Runs are spread over the CPUs; each run's traffic depends only on the
-// seed, the scenario and the run number, so results do not depend on scheduling.
-func replayAll(ctx context.Context, seed uint64, sc scenario, m mix, algs []algorithm) ([]tally, error) {
+// replayAll replays every run of a scenario through every algorithm, each from the
+// same seed. Runs are spread over the CPUs; results do not depend on scheduling.
+func replayAll(ctx context.Context, seed uint64, sc scenario, bounds []float64, horizon int, algs []algorithm) ([]tally, error) {
 	results := make([][]outcome, sc.runs)
 	errs := make([]error, sc.runs)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			rec := newRecording(router.DurationBuckets(), sc.horizon.Seconds())
 			for i := range next {
-				rng := rand.New(rand.NewPCG(seed, sc.id<<32|uint64(i)))
-				rec.simulate(rng, m, sc.cand, sc.stable)
 				results[i] = make([]outcome, len(algs))
 				for a, alg := range algs {
-					results[i][a], errs[i] = alg.replay(rec)
+					rng := rand.New(rand.NewPCG(seed, sc.id<<32|uint64(i)))
+					w := sc.w
+					results[i][a], errs[i] = alg.replay(w.newRun(rng, bounds, horizon))
 					if errs[i] != nil {
 						break
 					}
@@ -245,25 +250,6 @@ func replayAll(ctx context.Context, seed uint64, sc scenario, m mix, algs []algo
 		}
 	}
 	return tallies, nil
-}
-
-func printTable(w io.Writer, sc scenario, algs []algorithm, ts []tally) {
-	fmt.Fprintf(w, "%s (%d runs, horizon %s)\n", sc.name, sc.runs, sc.horizon)
-	fmt.Fprintf(w, "  %-32s %10s  %27s  %27s\n", "algorithm", "rollbacks", "time to rollback s mean/p50/p95", "failed requests mean/p50/p95")
-	for a, alg := range algs {
-		at, f := summarize(ts[a].at), summarize(ts[a].failed)
-		fmt.Fprintf(w, "  %-32s %10s  %9s %8s %8s  %9.2f %8.0f %8.0f\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs),
-			num(at.mean, 1), num(at.p50, 0), num(at.p95, 0), f.mean, f.p50, f.p95)
-	}
-}
-
-func printRates(w io.Writer, sc scenario, algs []algorithm, ts []tally) {
-	fmt.Fprintf(w, "%s (%d runs, horizon %s)\n", sc.name, sc.runs, sc.horizon)
-	fmt.Fprintf(w, "  %-32s %16s  %s\n", "algorithm", "false rollbacks", "rate")
-	for a, alg := range algs {
-		fmt.Fprintf(w, "  %-32s %16s  %.2f%%\n", alg.name(), fmt.Sprintf("%d/%d", ts[a].rolledBack, ts[a].runs), 100*ts[a].rate())
-	}
-	fmt.Fprintln(w)
 }
 
 func num(v float64, prec int) string {

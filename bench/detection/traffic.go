@@ -1,136 +1,170 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"github.com/slipway/slipway/internal/analysis"
 )
 
-// binWidth is the resolution, in seconds, at which simulated traffic is kept; ticks
-// are multiples of it.
-const binWidth = 0.1
-
-// profile is how one version behaves: its error rate and its log-normal latency.
+// profile is how one version behaves: its error rate and its log-normal latency,
+// optionally with a share of requests slowed by a fixed amount.
 type profile struct {
 	errRate float64
 	median  float64 // seconds
 	sigma   float64 // of log(latency)
+	// slowShare of requests take slowBy seconds more.
+	slowShare, slowBy float64
 }
 
-// mix is the traffic both versions share.
-type mix struct {
+// world is one scenario's traffic, drawn one analysis interval (tick) at a time.
+type world struct {
 	rate   float64 // requests per second, both versions
-	weight float64 // candidate's share, 0..1
+	cand   profile
+	stable profile
+	// coldFor seconds after it starts, the candidate's latency is multiplied by
+	// coldFactor (decaying linearly to 1): a new process warming up.
+	coldFor, coldFactor float64
+	// outages shared by both versions: each second one starts with probability
+	// outageEvery^-1 and lasts outageLen seconds, failing outageRate of requests.
+	outageEvery, outageLen, outageRate float64
+	// routes splits traffic evenly over this many routes; badRoute (1-based, 0 for
+	// none) fails badRouteRate of the candidate's requests on that route.
+	routes       int
+	badRoute     int
+	badRouteRate float64
 }
 
-// bin counts one version's responses in one binWidth slice of time. buckets are
-// per-bucket (not cumulative) counts over the router's bounds plus +Inf.
-type bin struct {
-	requests, errors float64
-	buckets          []float64
+// runTraffic is one run of a world: its outages, drawn once, and a PRNG.
+type runTraffic struct {
+	w       *world
+	rng     *rand.Rand
+	bounds  []float64
+	outages []bool // per second: a shared outage is on
 }
 
-// recording is one run's traffic: per-bin counts for each version.
-type recording struct {
-	bounds            []float64
-	candidate, stable []bin
-}
-
-func newRecording(bounds []float64, horizon float64) *recording {
-	n := int(math.Ceil(horizon/binWidth - 1e-9))
-	r := &recording{bounds: bounds, candidate: make([]bin, n), stable: make([]bin, n)}
-	for i := range n {
-		r.candidate[i].buckets = make([]float64, len(bounds)+1)
-		r.stable[i].buckets = make([]float64, len(bounds)+1)
+func (w *world) newRun(rng *rand.Rand, bounds []float64, horizon int) *runTraffic {
+	r := &runTraffic{w: w, rng: rng, bounds: bounds}
+	if w.outageEvery > 0 {
+		r.outages = make([]bool, horizon)
+		for t := 0; t < horizon; t++ {
+			if rng.Float64() < 1/w.outageEvery {
+				for k := t; k < t+int(w.outageLen) && k < horizon; k++ {
+					r.outages[k] = true
+				}
+			}
+		}
 	}
 	return r
 }
 
-// reset clears the counts for reuse.
-func (r *recording) reset() {
-	for _, bins := range [][]bin{r.candidate, r.stable} {
-		for i := range bins {
-			bins[i].requests, bins[i].errors = 0, 0
-			clear(bins[i].buckets)
-		}
+// tick draws second t of traffic at candidate weight (0..1): both versions' counts
+// as the difference of two router reads.
+func (r *runTraffic) tick(t int, weight float64) (cand, stable analysis.Series) {
+	w := r.w
+	extra := 0.0
+	if t < len(r.outages) && r.outages[t] {
+		extra = w.outageRate
 	}
+	cp := w.cand
+	if w.coldFor > 0 && float64(t) < w.coldFor {
+		cp.median *= 1 + (w.coldFactor-1)*(1-float64(t)/w.coldFor)
+	}
+	cand = r.version(cp, poisson(r.rng, w.rate*weight), extra, true)
+	stable = r.version(w.stable, poisson(r.rng, w.rate*(1-weight)), extra, false)
+	return cand, stable
 }
 
-// simulate fills r with one run of event-level traffic: Poisson arrivals at m.rate,
-// each request routed to the candidate with probability m.weight, failing with the
-// version's error rate, and taking a log-normal time bucketed as the router does
-// (a request of exactly a bound's duration counts in that bound's bucket).
-func (r *recording) simulate(rng *rand.Rand, m mix, cand, stable profile) {
-	r.reset()
-	// latency = median*exp(sigma*z) is <= bound exactly when z <= log(bound/median)/sigma,
-	// so buckets are found on z without an exponential per request.
-	zc, zs := r.zBounds(cand), r.zBounds(stable)
-	horizon := float64(len(r.candidate)) * binWidth
-	for t := rng.ExpFloat64() / m.rate; t < horizon; t += rng.ExpFloat64() / m.rate {
-		bins, p, zb := r.stable, stable, zs
-		if rng.Float64() < m.weight {
-			bins, p, zb = r.candidate, cand, zc
+func (r *runTraffic) version(p profile, n float64, extra float64, isCand bool) analysis.Series {
+	rate := 1 - (1-p.errRate)*(1-extra)
+	s := analysis.Series{Requests: n, Latency: analysis.Histogram{Bounds: r.bounds, Counts: make([]float64, len(r.bounds)), Count: n}}
+	if r.w.routes > 0 {
+		s.Routes = map[string]analysis.RouteCounts{}
+		left := n
+		for k := 1; k <= r.w.routes; k++ {
+			nk := left
+			if k < r.w.routes {
+				nk = binomial(r.rng, left, 1/float64(r.w.routes-k+1))
+			}
+			left -= nk
+			rk := rate
+			if isCand && k == r.w.badRoute {
+				rk = 1 - (1-rate)*(1-r.w.badRouteRate)
+			}
+			ek := binomial(r.rng, nk, rk)
+			s.Routes[fmt.Sprintf("/v1/r%d", k)] = analysis.RouteCounts{Requests: nk, Errors: ek}
+			s.Errors += ek
 		}
-		b := &bins[int(t/binWidth)]
-		b.requests++
-		if p.errRate > 0 && rng.Float64() < p.errRate {
-			b.errors++
-		}
-		b.buckets[searchFloat(zb, rng.NormFloat64())]++
+	} else {
+		s.Errors = binomial(r.rng, n, rate)
 	}
-}
-
-func (r *recording) zBounds(p profile) []float64 {
-	z := make([]float64, len(r.bounds))
+	// latency buckets: sequential conditional binomials over the bucket probabilities.
+	left, cum, below := n, 0.0, 0.0
 	for i, b := range r.bounds {
-		z[i] = math.Log(b/p.median) / p.sigma
-	}
-	return z
-}
-
-// searchFloat returns the first index i with a[i] >= x (len(a) if none), as
-// sort.SearchFloat64s does, without the closure.
-func searchFloat(a []float64, x float64) int {
-	lo, hi := 0, len(a)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if a[mid] < x {
-			lo = mid + 1
-		} else {
-			hi = mid
+		pb := latencyCDF(p, b)
+		if left > 0 && pb > below {
+			k := binomial(r.rng, left, math.Min(1, (pb-below)/(1-below)))
+			left -= k
+			cum += k
 		}
+		below = pb
+		s.Latency.Counts[i] = cum
 	}
-	return lo
-}
-
-// window sums bins [from, to) of one version into the Series a router read would
-// give as the difference of two scrapes.
-func (r *recording) window(bins []bin, from, to int) analysis.Series {
-	s := analysis.Series{Latency: analysis.Histogram{Bounds: r.bounds, Counts: make([]float64, len(r.bounds))}}
-	per := make([]float64, len(r.bounds)+1)
-	for i := max(from, 0); i < to && i < len(bins); i++ {
-		s.Requests += bins[i].requests
-		s.Errors += bins[i].errors
-		for j, c := range bins[i].buckets {
-			per[j] += c
-		}
-	}
-	cum := 0.0
-	for j := range r.bounds {
-		cum += per[j]
-		s.Latency.Counts[j] = cum
-	}
-	s.Latency.Count = cum + per[len(r.bounds)]
 	return s
 }
 
-// errorsUntil counts the candidate's failed requests in bins [0, to): the users hurt
-// before a rollback that takes effect at bin to.
-func (r *recording) errorsUntil(to int) float64 {
-	n := 0.0
-	for i := 0; i < to && i < len(r.candidate); i++ {
-		n += r.candidate[i].errors
+// latencyCDF is P(latency <= b) for a profile.
+func latencyCDF(p profile, b float64) float64 {
+	logNormal := func(x float64) float64 {
+		if x <= 0 {
+			return 0
+		}
+		return 0.5 * math.Erfc(-math.Log(x/p.median)/(p.sigma*math.Sqrt2))
 	}
-	return n
+	return (1-p.slowShare)*logNormal(b) + p.slowShare*logNormal(b-p.slowBy)
+}
+
+// poisson draws a Poisson(mean) count: by inversion below 30, a rounded normal above.
+func poisson(rng *rand.Rand, mean float64) float64 {
+	if mean <= 0 {
+		return 0
+	}
+	if mean >= 30 {
+		return math.Max(0, math.Round(mean+math.Sqrt(mean)*rng.NormFloat64()))
+	}
+	k, p := 0.0, math.Exp(-mean)
+	cdf, u := p, rng.Float64()
+	for u > cdf && k < 1000 {
+		k++
+		p *= mean / k
+		cdf += p
+	}
+	return k
+}
+
+// binomial draws Binomial(n, p): exactly (geometric gaps between successes) when
+// few successes are expected, a rounded normal otherwise.
+func binomial(rng *rand.Rand, n, p float64) float64 {
+	switch {
+	case n <= 0 || p <= 0:
+		return 0
+	case p >= 1:
+		return n
+	case p > 0.5:
+		return n - binomial(rng, n, 1-p)
+	}
+	if n*p > 40 {
+		v := math.Round(n*p + math.Sqrt(n*p*(1-p))*rng.NormFloat64())
+		return math.Min(n, math.Max(0, v))
+	}
+	lq := math.Log1p(-p)
+	k, i := 0.0, 0.0
+	for {
+		i += math.Floor(math.Log(1-rng.Float64())/lq) + 1
+		if i > n {
+			return k
+		}
+		k++
+	}
 }

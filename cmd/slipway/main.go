@@ -60,5 +60,6 @@ func commands() []*cobra.Command {
 		newRunCmd(),
 		newLogsCmd(),
 		newVersionCmd(),
+		newVerifyCmd(),
 	}
 }

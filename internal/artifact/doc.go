@@ -11,11 +11,22 @@
 //     or, for a binary without it, from what can be known (hash, format,
 //     platform, the command that built it),
 //   - a vulnerability report from govulncheck, run offline in binary mode
-//     against an OSV database that ships with Slipway (or one given with
-//     [WithVulnDB]); a binary that is not Go is reported as not scanned,
+//     against an OSV database directory given with [WithVulnDB] (the layout
+//     govulncheck reads with -db file:///dir) or the small one that ships with
+//     Slipway; it names the database and its age, rates each finding's
+//     severity and says whether it is reachable. A binary that is not Go is
+//     reported as not scanned,
+//   - a scan statement: an in-toto statement binding the report's SHA-256 to the
+//     digest, signed in a DSSE envelope, so a replaced report is refused,
 //   - a cosign-compatible simple-signing signature over the manifest digest,
-//     made with the store's ECDSA P-256 key,
 //   - an in-toto provenance statement naming the commit it was built from.
+//
+// Signatures are made by a [Signer] that lives outside the store: a key named
+// by slipway.yaml or $SLIPWAY_SIGNING_KEY ([LoadSigner], [Configure]), or the
+// default key made once under the user's configuration directory
+// ([DefaultSigner]). No key is kept beside the artifacts. [Store.Check]
+// verifies an artifact against a [Policy]: the keys an environment trusts
+// (default: the signer's public key) and its vulnerability gate.
 //
 // The embedded store is an OCI image layout directory. The SBOM and the
 // signature are also attached to the layout the way cosign does when a
@@ -26,7 +37,8 @@
 //
 //	s, err := artifact.Open(dir)
 //	a, err := s.Build(ctx, artifact.BuildInput{Service: "contract-api", ...})
-//	bin, err := s.Extract(ctx, a.Digest, runDir) // verifies first
+//	p, err := artifact.PolicyFor("prod", env.Policy, time.Now())
+//	bin, err := s.Extract(ctx, a.Digest, runDir, p) // verifies first
 //
 // A [Store] is safe for concurrent use. Writers in different processes take
 // turns through an flock(2) on <dir>/.lock (where the OS has it), and the

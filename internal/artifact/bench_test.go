@@ -1,0 +1,109 @@
+package artifact
+
+import (
+	"context"
+	"debug/buildinfo"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkPackageContractAPI measures what Slipway adds to go build for the
+// story's service: per iteration it times go build of examples/contract-api
+// (warm build cache, the flags Build uses), then the image, the SBOM, the scan
+// (govulncheck, binary mode, the embedded database) and the signing and
+// storing of the same binary. It reports each and their ratio:
+//
+//	go test -run '^$' -bench PackageContractAPI -benchtime 5x ./internal/artifact
+func BenchmarkPackageContractAPI(b *testing.B) {
+	ctx := context.Background()
+	src, err := filepath.Abs(filepath.Join("..", "..", "examples", "contract-api"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := benchKey(b)
+	var build, image, sbom, scan, sign time.Duration
+	for i := 0; b.Loop(); i++ {
+		s, err := Open(b.TempDir(), WithSigner(k))
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := BuildInput{Service: "contract-api", Version: "1.12.0", Commit: testCommit, SourceDir: src,
+			Main: "./cmd/contract-api", Created: testCreated}
+		work := b.TempDir()
+		bin := filepath.Join(work, "contract-api")
+
+		t0 := time.Now()
+		if err := compile(ctx, "go", in, bin, nil); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := os.ReadFile(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err := buildImage(imageSpec{service: in.Service, version: in.Version, commit: in.Commit, created: in.Created,
+			goos: setting(info, "GOOS"), goarch: setting(info, "GOARCH"), binary: raw})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := img.Digest()
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := digest{hex: h.Hex}
+		t2 := time.Now()
+		doc, components, err := makeSBOM(sbomInput{service: in.Service, version: in.Version, commit: in.Commit, digest: d,
+			created: in.Created, info: info, format: "go", goos: setting(info, "GOOS"), goarch: setting(info, "GOARCH"), sha256: sha256Hex(raw)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		report, err := s.scanBinary(ctx, bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t4 := time.Now()
+		prov, err := provenance(in, d, info.GoVersion)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec := record{Service: in.Service, Version: in.Version, Commit: in.Commit, Digest: d.String(), Created: in.Created,
+			Components: components, Vulnerabilities: len(report.Findings), Size: int64(len(raw))}
+		if _, err := s.commit(ctx, img, d, rec, work, doc, report, prov); err != nil {
+			b.Fatal(err)
+		}
+		t5 := time.Now()
+		build += t1.Sub(t0)
+		image += t2.Sub(t1)
+		sbom += t3.Sub(t2)
+		scan += t4.Sub(t3)
+		sign += t5.Sub(t4)
+	}
+	n := float64(b.N)
+	rest := image + sbom + scan + sign
+	b.ReportMetric(build.Seconds()/n, "gobuild-s/op")
+	b.ReportMetric(image.Seconds()/n, "image-s/op")
+	b.ReportMetric(sbom.Seconds()/n, "sbom-s/op")
+	b.ReportMetric(scan.Seconds()/n, "scan-s/op")
+	b.ReportMetric(sign.Seconds()/n, "sign+store-s/op")
+	b.ReportMetric(rest.Seconds()/build.Seconds(), "added/gobuild")
+}
+
+func benchKey(b *testing.B) *KeySigner {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "signing.key")
+	if err := createKeyFile(path); err != nil {
+		b.Fatal(err)
+	}
+	k, err := LoadSigner(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k
+}

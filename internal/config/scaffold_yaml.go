@@ -53,7 +53,7 @@ environments:
     rollout:
       steps: [5, 25, 50, 100]    # the candidate's share of traffic at each step
       bake: 10m                  # how long each step is observed
-      interval: 30s              # how often analysis judges the candidate
+      interval: 1s               # how often analysis judges the candidate (reading the router costs nothing)
       keep-warm: 30m             # the previous version stays up for an instant rollback
       analysis:
         provider: router         # metrics from Slipway's router; prometheus reads the same series

@@ -132,7 +132,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_CONFIG_HOME", cfgHome)
-	os.Setenv("HOME", cfgHome)
 	os.Unsetenv(EnvSigningKey)
 	os.Unsetenv(EnvVulnDB)
 	code := m.Run()

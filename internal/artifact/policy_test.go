@@ -177,3 +177,56 @@ func TestDefaultSignerOnce(t *testing.T) {
 		t.Errorf("signing.pub beside the default key: %v", err)
 	}
 }
+
+func TestPolicyForAndConfigure(t *testing.T) {
+	dir := t.TempDir()
+	priv := filepath.Join(dir, "k.key")
+	if err := createKeyFile(priv); err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadSigner(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, "k.pub")
+	os.WriteFile(pub, k.PublicKey(), 0o644)
+	t.Setenv("SLIPWAY_TEST_PUB", string(k.PublicKey()))
+	p, err := PolicyFor("prod", config.Policy{Keys: []string{pub, "${SLIPWAY_TEST_PUB}", string(k.PublicKey())}}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, _ := Fingerprint(k.PublicKey())
+	var got []string
+	for _, tk := range p.Keys {
+		got = append(got, tk.Fingerprint+" "+tk.Source)
+	}
+	want := []string{fp + " " + pub, fp + " ${SLIPWAY_TEST_PUB}", fp + " inline PEM"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PolicyFor keys (-want +got):\n%s", diff)
+	}
+	for spec, msg := range map[string]string{
+		priv:                             "is a private key: name its public half",
+		filepath.Join(dir, "absent.pub"): "give the path of a PEM public key",
+		"${SLIPWAY_TEST_UNSET_PUB}":      "not set in the environment",
+	} {
+		if _, err := PolicyFor("prod", config.Policy{Keys: []string{spec}}, time.Time{}); err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "policy of prod: keys[0]") {
+			t.Errorf("PolicyFor(%q) = %v, want %q", spec, err, msg)
+		}
+	}
+
+	t.Setenv(EnvVulnDB, "/from/env")
+	t.Setenv("SLIPWAY_TEST_DB", "/from/var")
+	for _, tt := range []struct{ cfg, want string }{{"", "/from/env"}, {"${SLIPWAY_TEST_DB}/go", "/from/var/go"}, {"/from/config", "/from/config"}} {
+		opts, err := Configure(config.Artifacts{SigningKey: priv, VulnDB: tt.cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Store{}
+		for _, o := range opts {
+			o(s)
+		}
+		if s.vulnDB != tt.want || s.signer == nil {
+			t.Errorf("Configure(vulndb %q) = db %q signer %v, want %q and the key", tt.cfg, s.vulnDB, s.signer, tt.want)
+		}
+	}
+}

@@ -158,7 +158,7 @@ func (d *Deployer) Deploy(ctx context.Context, envName string, a Artifact, o Opt
 		}
 	}
 	d.event(ctx, envName, a, "deploy.started", fmt.Sprintf("deploying %s %s to %s", a.Service, a.Version, envName), nil)
-	insts, err := d.start(ctx, envName, a, n)
+	insts, err := d.start(ctx, envName, a, n, true)
 	if err != nil {
 		return res, d.fail(ctx, envName, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, envName, err))
 	}

@@ -389,6 +389,22 @@ func TestVulnerabilityGate(t *testing.T) {
 	before.d.Now = func() time.Time { return time.Date(2027, 1, 31, 23, 0, 0, 0, time.UTC) }
 	before.accepted("prod", a)
 
+	// Once the allowance expired, what prod runs still restarts (a recovery is
+	// not a new admission); a new deploy of it is refused, below.
+	ctx := context.Background()
+	before.d.Now = func() time.Time { return time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC) }
+	running, err := before.d.Current(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := before.d.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, "after StopAll", running.Instances)
+	if dep, err := before.d.Restore(ctx, "prod"); err != nil || len(dep.Instances) != 1 {
+		t.Errorf("Restore of prod after the allowance expired = %v, %v, want it running again", dep.Instances, err)
+	}
+
 	after := newPolicyEnv(t, allow)
 	after.d.Now = func() time.Time { return time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC) }
 	after.refused("prod", a, artifact.ErrVulnerable, "its allowance expired after 2027-01-31 (only internal callers diff)")

@@ -117,7 +117,7 @@ func (d *Deployer) revive(ctx context.Context, env string, a Artifact, ins []run
 	if len(out) >= n {
 		return out, nil, nil
 	}
-	started, err = d.start(ctx, env, a, n-len(out))
+	started, err = d.start(ctx, env, a, n-len(out), false)
 	if err != nil {
 		return ins, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway/internal/store"
@@ -144,6 +145,10 @@ func serveRequests(ctx context.Context, log *slog.Logger, services []*service) {
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	// Requests in flight finish (a cancelled rollout stays resumable) before the
+	// store closes.
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -178,11 +183,11 @@ func serveRequests(ctx context.Context, log *slog.Logger, services []*service) {
 				continue
 			}
 			accept(actx, st, e, r)
-			go func() {
+			inflight.Go(func() {
 				f := s.handle(actx, e.ID, r)
 				f.Request = e.ID
 				finish(context.WithoutCancel(actx), st, e, r, f)
-			}()
+			})
 		}
 	}
 }

@@ -31,7 +31,8 @@ artifact, deploys it through dev and staging, and rolls it out to production as 
 canary judged by live metrics - rolling back on its own when users get hurt, then
 opening the incident and drafting the post-mortem.
 
-Start with the story demo:  slipway demo`,
+Start with the story demo:  slipway demo
+On your own service:        slipway init, commit, then slipway up`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

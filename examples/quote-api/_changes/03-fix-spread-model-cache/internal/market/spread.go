@@ -1,3 +1,5 @@
+// Package market knows the listed symbols and prices them; this file holds the
+// live spread model quotes are priced with.
 package market
 
 import (

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/slipway/slipway/internal/config"
 	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -125,9 +124,8 @@ func (s *service) resumeRollouts(ctx context.Context) {
 		}
 		go func() {
 			defer s.lockEnv(env.Name)()
-			d := s.deployer(only(cfg, env.Name))
-			res, err := d.Resume(ctx)
-			for _, r := range res {
+			r, ok, err := s.deployer(cfg).ResumeEnv(ctx, env.Name)
+			if ok {
 				s.log.Info("rollout resumed and ended", "env", r.Env, "version", r.Version, "outcome", r.Outcome)
 			}
 			if err != nil && ctx.Err() == nil {
@@ -135,18 +133,6 @@ func (s *service) resumeRollouts(ctx context.Context) {
 			}
 		}()
 	}
-}
-
-// only is cfg with env as its only environment, for work on one environment.
-func only(cfg *config.Config, env string) *config.Config {
-	c := *cfg
-	c.Environments = nil
-	for _, e := range cfg.Environments {
-		if e.Name == env {
-			c.Environments = append(c.Environments, e)
-		}
-	}
-	return &c
 }
 
 // busy refuses a deploy to env while a rollout is under way there.

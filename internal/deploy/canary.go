@@ -111,49 +111,60 @@ func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Depl
 	}
 }
 
-// Resume finishes what a previous control plane left: retired instances are
-// stopped, and every deployment with a pending candidate has its rollout run to the
-// end and settled. A rollout that never got
-// stored is undone: its candidate is stopped and the stable keeps all traffic.
+// Resume finishes what a previous control plane left, in every environment in
+// turn (see ResumeEnv).
 func (d *Deployer) Resume(ctx context.Context) ([]Result, error) {
 	var results []Result
-	for i := range d.Config.Environments {
-		env := &d.Config.Environments[i]
-		cur, err := d.Current(ctx, env.Name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return results, err
-		}
-		// Instances retired just before the previous control plane stopped.
-		if cur, err = d.retire(ctx, cur); err != nil {
-			return results, err
-		}
-		if cur.Pending == nil || env.Rollout == nil {
-			continue
-		}
-		res := Result{Env: env.Name, Version: cur.Pending.Version, Instance: cur.Pending.Instance, Instances: cur.Pending.Instances}
-		r, err := d.Rollouts.Load(ctx, cur.Pending.Rollout)
-		if errors.Is(err, store.ErrNotFound) {
-			if err := d.undo(ctx, cur); err != nil {
-				return results, err
-			}
-			res.Outcome = Aborted
+	for _, env := range d.Config.Environments {
+		res, ok, err := d.ResumeEnv(ctx, env.Name)
+		if ok {
 			results = append(results, res)
-			continue
 		}
-		if err != nil {
-			return results, err
-		}
-		d.printf("resume rollout %s of %s %s in %s (%s at %d%%)", r.ID, cur.Service, r.Candidate.Version, env.Name, r.Phase, r.Weight)
-		res, err = d.runRollout(ctx, env, cur, r, res)
-		results = append(results, res)
 		if err != nil {
 			return results, err
 		}
 	}
 	return results, nil
+}
+
+// ResumeEnv finishes what a previous control plane left in env: retired instances
+// are stopped, and a pending candidate has its rollout run to the end and settled.
+// A rollout that never got stored is undone: its candidate is stopped and the
+// stable keeps all traffic. ok reports whether there was a rollout to finish.
+func (d *Deployer) ResumeEnv(ctx context.Context, envName string) (res Result, ok bool, err error) {
+	env, found := d.Config.Env(envName)
+	if !found {
+		return res, false, fmt.Errorf("resume in %s: no such environment in slipway.yaml", envName)
+	}
+	cur, err := d.Current(ctx, env.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return res, false, nil
+	}
+	if err != nil {
+		return res, false, err
+	}
+	// Instances retired just before the previous control plane stopped.
+	if cur, err = d.retire(ctx, cur); err != nil {
+		return res, false, err
+	}
+	if cur.Pending == nil || env.Rollout == nil {
+		return res, false, nil
+	}
+	res = Result{Env: env.Name, Version: cur.Pending.Version, Instance: cur.Pending.Instance, Instances: cur.Pending.Instances}
+	r, err := d.Rollouts.Load(ctx, cur.Pending.Rollout)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := d.undo(ctx, cur); err != nil {
+			return res, true, err
+		}
+		res.Outcome = Aborted
+		return res, true, nil
+	}
+	if err != nil {
+		return res, false, err
+	}
+	d.printf("resume rollout %s of %s %s in %s (%s at %d%%)", r.ID, cur.Service, r.Candidate.Version, env.Name, r.Phase, r.Weight)
+	res, err = d.runRollout(ctx, env, cur, r, res)
+	return res, true, err
 }
 
 // undo stops a candidate whose rollout never started and puts all traffic on the stable.

@@ -89,6 +89,7 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 	f.BoolVar(&detach, "detach", false, "run in the background: pid in <data>/slipway.pid (details in controlplane.json), log in <data>/slipway.log")
 	f.StringVar(&o.Remote, "remote", "", "follow this remote's branches (fetched every --poll) instead of the local ones")
 	f.DurationVar(&o.Poll, "poll", controlplane.DefaultPoll, "how often branches are read")
+	f.StringVar(&o.API, "api", "", "HOST:PORT of the control plane's HTTP listener (OTLP traces, Alertmanager webhooks); default: the last one, else a free loopback port")
 	f.StringVarP(&output, "output", "o", "text", "how to print where environments answer: text or json")
 	return cmd
 }
@@ -163,6 +164,9 @@ func startDetached(cmd *cobra.Command, o controlplane.UpOptions, args []string, 
 	if o.Remote != "" {
 		childArgs = append(childArgs, "--remote", o.Remote)
 	}
+	if o.API != "" {
+		childArgs = append(childArgs, "--api", o.API)
+	}
 	childArgs = append(childArgs, o.Services...)
 	child := exec.Command(o.Slipway, childArgs...)
 	child.Env = append(os.Environ(), detachedEnv+"=1")
@@ -229,4 +233,7 @@ func printInfo(w io.Writer, in controlplane.Info, output string) {
 		where = "in the background, log " + in.LogFile
 	}
 	fmt.Fprintf(w, "control plane pid %d %s; 'slipway down' stops everything\n", in.PID, where)
+	if in.API != "" {
+		fmt.Fprintf(w, "control plane API %s (OTLP traces, Alertmanager webhooks)\n", in.API)
+	}
 }

@@ -65,6 +65,7 @@ type Plane struct {
 	routers   map[string]*router.Client
 	providers map[string]analysis.Provider // by env
 	httpc     *http.Client
+	api       *API // the control plane's listener; nil outside one
 }
 
 // DataPlane is where an environment's router listens; stored as record "router"

@@ -37,6 +37,10 @@ type UpOptions struct {
 	// Ready, when set, is called once every environment of every service is served,
 	// with where.
 	Ready func(Info)
+	// API is where the control plane's HTTP listener (receivers for OTLP traces and
+	// Alertmanager webhooks) listens; empty reuses the last address, else a free
+	// loopback port.
+	API string
 }
 
 // DefaultPoll is how often a control plane reads branch heads by default.
@@ -45,12 +49,14 @@ const DefaultPoll = 2 * time.Second
 // Info is what a running control plane publishes in <data>/controlplane.json: who it
 // is and where each environment answers.
 type Info struct {
-	PID      int           `json:"pid"`
-	Boot     uint64        `json:"boot"`
-	Started  time.Time     `json:"started"`
-	Data     string        `json:"data"`
-	LogFile  string        `json:"log_file,omitempty"`
-	Ready    bool          `json:"ready"`
+	PID     int       `json:"pid"`
+	Boot    uint64    `json:"boot"`
+	Started time.Time `json:"started"`
+	Data    string    `json:"data"`
+	LogFile string    `json:"log_file,omitempty"`
+	Ready   bool      `json:"ready"`
+	// API is the base URL of the control plane's HTTP listener.
+	API      string        `json:"api,omitempty"`
 	Services []ServiceInfo `json:"services"`
 }
 
@@ -125,6 +131,13 @@ func Up(ctx context.Context, o UpOptions) error {
 	}
 	defer os.Remove(filepath.Join(data, pidFile))
 
+	api, err := listenAPI(data, o.API, o.Log)
+	if err != nil {
+		return err
+	}
+	defer api.close()
+	info.API = api.URL()
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var services []*service
@@ -134,6 +147,7 @@ func Up(ctx context.Context, o UpOptions) error {
 			closeAll(services)
 			return err
 		}
+		s.plane.api = api
 		for _, other := range services {
 			if other.name == s.name {
 				s.close()
@@ -160,6 +174,7 @@ func Up(ctx context.Context, o UpOptions) error {
 	}
 
 	var wg sync.WaitGroup
+	wg.Go(func() { api.serve(ctx) })
 	for _, s := range services {
 		wg.Go(func() { s.run(ctx) })
 	}

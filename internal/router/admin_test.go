@@ -30,12 +30,12 @@ func TestMetricsExposeSeries(t *testing.T) {
 	send("POST", "/contracts", 1, 200)
 	body := scrape(t, rt.adminURL)
 	for _, want := range []string{
-		`slipway_router_requests_total{code="200",env="prod",route="GET /contracts/:id",service="contract-api",version="v1"} 5`,
-		`slipway_router_requests_total{code="500",env="prod",route="GET /contracts/:id",service="contract-api",version="v1"} 2`,
-		`slipway_router_requests_total{code="200",env="prod",route="POST /contracts",service="contract-api",version="v1"} 1`,
-		`slipway_router_request_duration_seconds_bucket{env="prod",route="GET /contracts/:id",service="contract-api",version="v1",le="0.001"}`,
-		`slipway_router_request_duration_seconds_bucket{env="prod",route="GET /contracts/:id",service="contract-api",version="v1",le="10"} 7`,
-		`slipway_router_request_duration_seconds_count{env="prod",route="POST /contracts",service="contract-api",version="v1"} 1`,
+		`slipway_router_requests_total{code="200",env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v1"} 5`,
+		`slipway_router_requests_total{code="500",env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v1"} 2`,
+		`slipway_router_requests_total{code="200",env="prod",route="POST /contracts",service="contract-api",track="main",version="v1"} 1`,
+		`slipway_router_request_duration_seconds_bucket{env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v1",le="0.001"}`,
+		`slipway_router_request_duration_seconds_bucket{env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v1",le="10"} 7`,
+		`slipway_router_request_duration_seconds_count{env="prod",route="POST /contracts",service="contract-api",track="main",version="v1"} 1`,
 		`slipway_router_backend_weight{env="prod",service="contract-api",version="v1"} 100`,
 		`slipway_router_backend_weight{env="prod",service="contract-api",version="v2"} 0`,
 	} {
@@ -122,7 +122,7 @@ func TestInstancesOfOneVersion(t *testing.T) {
 	body := scrape(t, rt.adminURL)
 	v1Count := served["a"] + served["b"]
 	for _, want := range []string{
-		fmt.Sprintf(`slipway_router_requests_total{code="200",env="prod",route="GET /contracts",service="contract-api",version="v1"} %d`, v1Count),
+		fmt.Sprintf(`slipway_router_requests_total{code="200",env="prod",route="GET /contracts",service="contract-api",track="main",version="v1"} %d`, v1Count),
 		`slipway_router_backend_weight{env="prod",service="contract-api",version="v1"} 90`,
 		`slipway_router_backend_weight{env="prod",service="contract-api",version="v2"} 10`,
 	} {

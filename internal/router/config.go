@@ -18,6 +18,25 @@ type Backend struct {
 	URL string `json:"url"`
 	// Weight is the share of requests, in percent (0 to 100).
 	Weight int `json:"weight"`
+	// Track tells apart instances of one version that play different parts in a
+	// rollout: TrackBaseline marks a fresh instance of the stable version started
+	// beside the candidate, to compare it with. Empty is TrackMain. Metrics carry it
+	// as the label "track".
+	Track string `json:"track,omitempty"`
+}
+
+// Tracks of a backend.
+const (
+	TrackMain     = "main"
+	TrackBaseline = "baseline"
+)
+
+// track is b's Track, TrackMain when empty.
+func (b Backend) track() string {
+	if b.Track == "" {
+		return TrackMain
+	}
+	return b.Track
 }
 
 // Config is the routing table of one service in one environment.
@@ -61,6 +80,9 @@ func (cfg Config) Validate() error {
 			add("%s (version %q at %s) duplicates backends[%d]: list each instance of a version once", where, b.Version, b.URL, first)
 		} else {
 			seen[[2]string{b.Version, b.URL}] = i
+		}
+		if t := b.track(); t != TrackMain && t != TrackBaseline {
+			add("%s.track %q is unknown: use %q, %q or leave it empty", where, b.Track, TrackMain, TrackBaseline)
 		}
 		if b.Weight < 0 || b.Weight > 100 {
 			add("%s.weight %d is out of range: use a percentage from 0 to 100", where, b.Weight)

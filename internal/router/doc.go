@@ -17,9 +17,12 @@
 //
 // The admin port also serves GET /metrics in the Prometheus exposition format:
 //
-//	slipway_router_requests_total{service,env,version,route,code}        counter
-//	slipway_router_request_duration_seconds{service,env,version,route}   histogram
-//	slipway_router_backend_weight{service,env,version}                   gauge
+//	slipway_router_requests_total{service,env,version,track,route,code}        counter
+//	slipway_router_request_duration_seconds{service,env,version,track,route}   histogram
+//	slipway_router_backend_weight{service,env,version}                         gauge
+//
+// track is "main", or "baseline" for the instances of the stable version a rollout
+// starts beside its candidate to compare it with: same version, fresh processes.
 //
 // route is the method and the path with ID-like segments (digits, UUIDs, long hex)
 // replaced by ":id", for example "GET /contracts/:id"; past 100 distinct routes the

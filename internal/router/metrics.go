@@ -23,6 +23,9 @@ const (
 	LabelEnv     = "env"
 	LabelVersion = "version"
 	LabelRoute   = "route"
+	// LabelTrack is TrackMain, or TrackBaseline for a baseline's instances (which
+	// share the stable version's label).
+	LabelTrack = "track"
 	LabelCode    = "code"
 )
 
@@ -52,12 +55,12 @@ func newMetrics() *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRequests,
 			Help: "Requests proxied by the Slipway router, by version, route and status code.",
-		}, []string{LabelService, LabelEnv, LabelVersion, LabelRoute, LabelCode}),
+		}, []string{LabelService, LabelEnv, LabelVersion, LabelTrack, LabelRoute, LabelCode}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    MetricDuration,
 			Help:    "Time from receiving a request to the end of its proxied response, by version and route.",
 			Buckets: durationBuckets,
-		}, []string{LabelService, LabelEnv, LabelVersion, LabelRoute}),
+		}, []string{LabelService, LabelEnv, LabelVersion, LabelTrack, LabelRoute}),
 		weight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricWeight,
 			Help: "Percentage of requests the Slipway router sends to each version.",
@@ -69,8 +72,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-// seriesKey names one version's series.
-type seriesKey struct{ service, env, version string }
+// seriesKey names one version's series on one track.
+type seriesKey struct{ service, env, version, track string }
 
 // series caches one version's metric handles per route and code, so the hot path
 // does no label lookups or allocations once a (route, code) pair has been seen.
@@ -90,7 +93,7 @@ type routeCode struct {
 }
 
 func (m *metrics) series(k seriesKey) *series {
-	labels := prometheus.Labels{LabelService: k.service, LabelEnv: k.env, LabelVersion: k.version}
+	labels := prometheus.Labels{LabelService: k.service, LabelEnv: k.env, LabelVersion: k.version, LabelTrack: k.track}
 	return &series{
 		key:       k,
 		requests:  m.requests.MustCurryWith(labels),

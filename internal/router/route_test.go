@@ -53,7 +53,7 @@ func TestRouteLabelDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("label of a known route allocates %.0f times, want 0", allocs)
 	}
-	ser := newMetrics().series(seriesKey{"s", "e", "v1"})
+	ser := newMetrics().series(seriesKey{"s", "e", "v1", TrackMain})
 	ser.observe("GET /contracts/:id", 200, 0.01)
 	allocs = testing.AllocsPerRun(100, func() { ser.observe("GET /contracts/:id", 200, 0.01) })
 	if allocs != 0 {

@@ -147,7 +147,7 @@ func (r *Router) build(cfg Config) (*table, error) {
 			}
 			r.proxies[pk] = p
 		}
-		sk := seriesKey{cfg.Service, cfg.Env, b.Version}
+		sk := seriesKey{cfg.Service, cfg.Env, b.Version, b.track()}
 		s, ok := r.series[sk]
 		if !ok {
 			s = r.metrics.series(sk)

@@ -78,7 +78,7 @@ func TestUnreachableBackendIs502(t *testing.T) {
 		}
 	}
 	body := scrape(t, rt.adminURL)
-	want := `slipway_router_requests_total{code="502",env="prod",route="GET /contracts/:id",service="contract-api",version="v9"} 3`
+	want := `slipway_router_requests_total{code="502",env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v9"} 3`
 	if !contains(body, want) {
 		t.Errorf("/metrics lacks %s\n%s", want, body)
 	}
@@ -214,6 +214,6 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Fatal("canceled request succeeded, want an error")
 	}
-	want := `slipway_router_requests_total{code="499",env="prod",route="GET /contracts/:id",service="contract-api",version="v1"} 1`
+	want := `slipway_router_requests_total{code="499",env="prod",route="GET /contracts/:id",service="contract-api",track="main",version="v1"} 1`
 	waitFor(t, "the 499 to be counted", func() bool { return contains(scrape(t, rt.adminURL), want) })
 }

@@ -47,6 +47,9 @@ func (c *Config) setDefaults() {
 	for i := range c.Environments {
 		c.Environments[i].setDefaults()
 	}
+	for i := range c.SLOs {
+		c.SLOs[i].setDefaults()
+	}
 }
 
 func (e *Environment) setDefaults() {

@@ -19,6 +19,8 @@ var required = map[reflect.Type][]string{
 	reflect.TypeFor[MetricCheck](): {"metric"},
 	reflect.TypeFor[VulnGate]():    {"block"},
 	reflect.TypeFor[Allowance]():   {"id", "until", "reason"},
+	reflect.TypeFor[SLO]():         {"name", "objective"},
+	reflect.TypeFor[LatencySLO]():  {"threshold"},
 }
 
 // typeConstraints refine the schema of whole types, with the same rules Validate
@@ -68,6 +70,10 @@ var constraints = map[string]map[string]any{
 	"VulnGate.block":            {"enum": severities},
 	"VulnGate.unknown":          {"enum": severities},
 	"Allowance.until":           {"type": "string", "pattern": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`},
+	"SLO.name":                  {"pattern": namePattern.String()},
+	"SLO.objective":             {"type": []string{"string", "number"}},
+	"SLO.window":                {"pattern": `^([0-9]+w)?([0-9]+d)?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))*$`},
+	"SLO.min-requests":          {"minimum": 1},
 }
 
 // Schema returns a JSON Schema (draft 2020-12) of slipway.yaml, generated from the Go

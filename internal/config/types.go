@@ -27,6 +27,8 @@ type Config struct {
 	// SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD or docker login.
 	// Default: none (artifacts stay in the local OCI layout).
 	Registry string `yaml:"registry" json:"registry,omitempty"`
+	// SLOs are the service's objectives, alerted on by burn rate. Default: none.
+	SLOs []SLO `yaml:"slo" json:"slo,omitempty"`
 }
 
 // Build describes how the service's binary is compiled into the artifact. Give

@@ -52,6 +52,7 @@ func (c *Config) Validate() error {
 	c.Build.validate(&ps)
 	c.validatePipelines(&ps)
 	c.validateEnvironments(&ps)
+	c.validateSLOs(&ps)
 	if c.Notify.Webhook != "" {
 		if _, err := c.Notify.WebhookURL(); err != nil {
 			ps.add("notify.webhook", "%v", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -49,8 +50,36 @@ type VulnGate struct {
 	// binary (symbol level); findings where only the module matches are reported
 	// but do not block. Default false: every finding counts.
 	Reachable bool `yaml:"reachable" json:"reachable,omitempty"`
+	// MaxDBAge refuses an artifact whose scan ran against a database older than
+	// this, measured from the database's last modification to the scan: "7d",
+	// "36h". A report that does not say when it was scanned, or against a
+	// database of unknown age, is refused too. Default: none (the age is still
+	// reported).
+	MaxDBAge string `yaml:"max-db-age" json:"max-db-age,omitempty"`
 	// Allow lets named advisories through until a date.
 	Allow []Allowance `yaml:"allow" json:"allow,omitempty"`
+}
+
+// MaxAge is MaxDBAge as a duration; zero when it is unset. Days are written
+// "7d"; anything else is a Go duration ("36h").
+func (g VulnGate) MaxAge() (time.Duration, error) {
+	return parseAge(g.MaxDBAge)
+}
+
+// parseAge reads "7d" (days) or a Go duration ("36h", "90m"); "" is zero.
+func parseAge(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err == nil && days > 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("max-db-age %q is not an age: write a number of days such as 7d, or hours such as 36h", s)
 }
 
 // Allowance accepts one advisory until a date.
@@ -96,12 +125,17 @@ func Expand(s string) (string, error) {
 }
 
 func (e Environment) validatePolicy(field string, ps *problems) {
-	for i, k := range e.Policy.Keys {
+	e.Policy.validate(field, ps)
+}
+
+// validate checks a policy whose fields are named under field.
+func (p Policy) validate(field string, ps *problems) {
+	for i, k := range p.Keys {
 		if strings.TrimSpace(k) == "" {
 			ps.add(fmt.Sprintf("%s.keys[%d]", field, i), "key is empty: give a PEM public key file path, a PEM, or ${VAR}")
 		}
 	}
-	g := e.Policy.Vulnerabilities
+	g := p.Vulnerabilities
 	if g == nil {
 		return
 	}
@@ -111,6 +145,9 @@ func (e Environment) validatePolicy(field string, ps *problems) {
 	}
 	if !slices.Contains(severities, g.Unknown) {
 		ps.add(vf+".unknown", "unknown severity %q: valid values are %s", g.Unknown, strings.Join(severities, ", "))
+	}
+	if _, err := g.MaxAge(); err != nil {
+		ps.add(vf+".max-db-age", "%v", err)
 	}
 	for i, a := range g.Allow {
 		af := fmt.Sprintf("%s.allow[%d]", vf, i)

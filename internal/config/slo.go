@@ -16,7 +16,7 @@ import (
 // alerts (see slipway slo rules), evaluated per environment and per version.
 //
 // An availability SLO counts a request good when it was not a server error (status
-// below 500); a latency SLO (latency set) counts it good when it was also answered
+// below 500); a latency SLO (latency set) counts it good when it was answered
 // within the threshold.
 type SLO struct {
 	// Name identifies the objective (required, unique): lower-case letters, digits

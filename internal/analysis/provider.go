@@ -20,6 +20,38 @@ type Query struct {
 	Service string
 	Env     string
 	Version string
+	// Track is empty for the version's own instances, or TrackBaseline for the
+	// fresh instances of the stable version a rollout starts beside its candidate:
+	// same version, counted apart.
+	Track string
+}
+
+// TrackBaseline selects a rollout's baseline instances (see Query.Track).
+const TrackBaseline = "baseline"
+
+// BatchProvider is a Provider that reads several series at one moment, from one
+// scrape, so that versions compared with each other cover exactly the same time.
+type BatchProvider interface {
+	Provider
+	// QueryAll returns one Series per query, in order.
+	QueryAll(ctx context.Context, qs []Query) ([]Series, error)
+}
+
+// QueryAll reads every query from p: in one read when p is a BatchProvider,
+// otherwise one query after the other.
+func QueryAll(ctx context.Context, p Provider, qs ...Query) ([]Series, error) {
+	if b, ok := p.(BatchProvider); ok {
+		return b.QueryAll(ctx, qs)
+	}
+	out := make([]Series, len(qs))
+	for i, q := range qs {
+		s, err := p.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 // Series is a cumulative read of one version's traffic at one moment.

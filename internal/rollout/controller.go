@@ -80,13 +80,14 @@ func (c *Controller) Start(ctx context.Context, id string, s Spec) (*Rollout, er
 	if err := c.save(ctx, r); err != nil {
 		return nil, err
 	}
-	c.event(ctx, r, "rollout.started", fmt.Sprintf("rollout %s: %s -> %s in %s (%s: steps %v, bake %s)",
-		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, s.Steps, s.Bake), map[string]any{
+	c.event(ctx, r, "rollout.started", fmt.Sprintf("rollout %s: %s -> %s in %s (%s: steps %v, bake %s; judged against %s)",
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, s.Steps, s.Bake, s.comparedWith()), map[string]any{
 		"from_version": s.Stable.Version, "to_version": s.Candidate.Version, "steps": s.Steps,
 		"profile": s.Profile, "bake_s": s.Bake.Seconds(), "checks": s.Criteria.Checks, "min_requests": s.Criteria.MinRequests,
+		"compared_with": s.reference(), "baseline": s.Baseline.Instances(),
 	})
-	c.printf("rollout %s: %s -> %s in %s, %s profile, steps %s, bake %s per step",
-		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, percents(s.Steps), s.Bake)
+	c.printf("rollout %s: %s -> %s in %s, %s profile, steps %s, bake %s per step, judged against %s",
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, percents(s.Steps), s.Bake, s.comparedWith())
 	return r, nil
 }
 
@@ -141,7 +142,7 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 		return c.noData(ctx, r, err)
 	}
 	elapsed := c.now().Sub(r.StepStarted)
-	a, err := Assess(r.Spec, r.Seq, Diff(now, r.Prev), Diff(now, r.Baseline), elapsed)
+	a, err := Assess(r.Spec, r.Seq, Diff(now, r.Prev), Diff(now, r.StepStart), elapsed)
 	if err != nil {
 		return c.noData(ctx, r, err)
 	}
@@ -162,18 +163,29 @@ func (c *Controller) Reconcile(ctx context.Context, r *Rollout) error {
 	return c.save(ctx, r)
 }
 
-// read queries both versions' cumulative series.
+// read queries every track's cumulative series, in one scrape where the provider
+// can (analysis.BatchProvider): candidate, stable and baseline then cover the same
+// time exactly.
 func (c *Controller) read(ctx context.Context, r *Rollout) (Reads, error) {
-	p := c.Metrics(r.Service, r.Env)
-	cand, err := p.Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Candidate.Version})
+	qs := []analysis.Query{
+		{Service: r.Service, Env: r.Env, Version: r.Candidate.Version},
+		{Service: r.Service, Env: r.Env, Version: r.Stable.Version},
+	}
+	if r.HasBaseline() {
+		qs = append(qs, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Baseline.Version, Track: analysis.TrackBaseline})
+	}
+	s, err := analysis.QueryAll(ctx, c.Metrics(r.Service, r.Env), qs...)
 	if err != nil {
 		return Reads{}, err
 	}
-	stable, err := p.Query(ctx, analysis.Query{Service: r.Service, Env: r.Env, Version: r.Stable.Version})
-	if err != nil {
-		return Reads{}, err
+	if len(s) != len(qs) {
+		return Reads{}, fmt.Errorf("metrics provider returned %d series for %d queries", len(s), len(qs))
 	}
-	return Reads{Candidate: cand, Stable: stable}, nil
+	reads := Reads{Candidate: s[0], Stable: s[1]}
+	if len(s) > 2 {
+		reads.Baseline = s[2]
+	}
+	return reads, nil
 }
 
 // beginStep reads the candidate's counters at the start of a step.
@@ -183,7 +195,7 @@ func (c *Controller) beginStep(ctx context.Context, r *Rollout) error {
 		return c.noData(ctx, r, err)
 	}
 	r.NoData = 0
-	r.Baseline, r.Prev = base, base
+	r.StepStart, r.Prev = base, base
 	r.Seq = r.Seq.NewStep()
 	r.StepStarted = c.now()
 	if err := c.save(ctx, r); err != nil {
@@ -204,7 +216,7 @@ func (c *Controller) advance(ctx context.Context, r *Rollout) error {
 	}
 	r.Weight = r.Steps[r.Step]
 	r.StepStarted = time.Time{}
-	r.Baseline = Reads{}
+	r.StepStart = Reads{}
 	if err := c.save(ctx, r); err != nil {
 		return err
 	}
@@ -311,14 +323,24 @@ func (c *Controller) noData(ctx context.Context, r *Rollout, err error) error {
 	return c.finish(ctx, r, RolledBack, reason)
 }
 
-// applyWeights makes the router carry r.Weight percent to the candidate.
+// applyWeights makes the router carry r.Weight percent to the candidate, as much
+// to the baseline (Spec.Split) and the rest to the stable version. Backends with no
+// weight are left out, so a finished rollout sends nothing to its baseline.
 func (c *Controller) applyWeights(ctx context.Context, r *Rollout) error {
 	var backends []router.Backend
-	if r.Weight < 100 {
-		backends = append(backends, router.Spread(r.Stable.Version, 100-r.Weight, r.Stable.Instances()...)...)
+	stable, baseline, cand := r.Split(r.Weight)
+	if stable > 0 {
+		backends = append(backends, router.Spread(r.Stable.Version, stable, r.Stable.Instances()...)...)
 	}
-	if r.Weight > 0 {
-		backends = append(backends, router.Spread(r.Candidate.Version, r.Weight, r.Candidate.Instances()...)...)
+	if baseline > 0 {
+		bs := router.Spread(r.Baseline.Version, baseline, r.Baseline.Instances()...)
+		for i := range bs {
+			bs[i].Track = router.TrackBaseline
+		}
+		backends = append(backends, bs...)
+	}
+	if cand > 0 {
+		backends = append(backends, router.Spread(r.Candidate.Version, cand, r.Candidate.Instances()...)...)
 	}
 	_, err := c.Router(r.Service, r.Env).Apply(ctx, router.Config{Service: r.Service, Env: r.Env, Backends: backends})
 	if err != nil {
@@ -366,7 +388,7 @@ func verdictData(r *Rollout, v analysis.Verdict, seq analysis.SeqResult, decisio
 	case analysis.Pass:
 		verdict = "promote"
 	}
-	return map[string]any{"verdict": verdict, "outcome": string(decision), "reason": why, "checks": checks,
+	return map[string]any{"verdict": verdict, "outcome": string(decision), "reason": why, "checks": checks, "compared_with": r.reference(),
 		"weight": r.Weight, "elapsed_s": elapsed.Seconds(), "min_requests": r.Criteria.MinRequests,
 		"sequential": seq, "failing_routes": FailingRoutes(r.Routes)}
 }
@@ -403,6 +425,9 @@ func validate(s Spec) error {
 	}
 	if len(s.Stable.Instances()) == 0 || len(s.Candidate.Instances()) == 0 {
 		errs = append(errs, "stable and candidate need URLs")
+	}
+	if s.HasBaseline() && (s.Baseline.Version != s.Stable.Version || s.Baseline.Digest != s.Stable.Digest) {
+		errs = append(errs, fmt.Sprintf("baseline %s (%s) must run the stable version %s (%s)", s.Baseline.Version, s.Baseline.Digest, s.Stable.Version, s.Stable.Digest))
 	}
 	if err := s.Judge.Validate(); err != nil {
 		errs = append(errs, err.Error())

@@ -30,3 +30,25 @@ func (c *Controller) Relocate(ctx context.Context, id, version string, urls []st
 	}
 	return r, nil
 }
+
+// DropBaseline records that rollout id judges its candidate against the stable
+// version from now on: its baseline stopped (after a restart it could not be
+// adopted). The stable takes the baseline's traffic at the next pass, and latency
+// counts only after the warm-up. Like Relocate, call it only while no controller
+// runs the rollout. Dropping a rollout without a baseline changes nothing.
+func (c *Controller) DropBaseline(ctx context.Context, id, reason string) (*Rollout, error) {
+	r, err := c.Load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("drop the baseline of rollout %s: %w", id, err)
+	}
+	if !r.HasBaseline() {
+		return r, nil
+	}
+	r.Baseline = Release{}
+	if err := c.save(ctx, r); err != nil {
+		return nil, err
+	}
+	c.event(ctx, r, "rollout.baseline", fmt.Sprintf("rollout %s judges %s against stable %s from now on: %s", r.ID, r.Candidate.Version, r.Stable.Version, reason),
+		map[string]any{"compared_with": r.reference(), "reason": reason})
+	return r, nil
+}

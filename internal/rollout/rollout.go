@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/slipway/slipway/internal/analysis"
@@ -64,6 +65,12 @@ type Spec struct {
 	Profile   string
 	Stable    Release
 	Candidate Release
+	// Baseline is a fresh instance set of the stable version (same digest), started
+	// with the candidate and given the same share of traffic, so that cold starts,
+	// caches and neighbours weigh on both alike: the candidate is judged against it.
+	// Without instances (none could run, or the rollout disables it) the candidate
+	// is judged against the stable version, with latency after a warm-up.
+	Baseline Release `json:"baseline_release,omitempty"`
 	// Steps are candidate weights in percent, increasing, ending at 100.
 	Steps    []int
 	Bake     time.Duration
@@ -75,10 +82,51 @@ type Spec struct {
 	OnNoData string
 }
 
-// Reads are cumulative reads of both versions at one moment.
+// Reads are cumulative reads of every track at one moment, from one scrape.
 type Reads struct {
 	Candidate analysis.Series `json:"candidate"`
 	Stable    analysis.Series `json:"stable"`
+	// Baseline is the baseline's traffic, when the rollout runs one.
+	Baseline analysis.Series `json:"baseline"`
+}
+
+// HasBaseline reports whether the candidate is judged against a baseline.
+func (s Spec) HasBaseline() bool { return len(s.Baseline.Instances()) > 0 }
+
+// Reference is the series the candidate is judged against: the baseline's when
+// the spec runs one, the stable version's otherwise.
+func (s Spec) Reference(r Reads) analysis.Series {
+	if s.HasBaseline() {
+		return r.Baseline
+	}
+	return r.Stable
+}
+
+// comparedWith names what the candidate is judged against, for the journal.
+func (s Spec) comparedWith() string {
+	if s.HasBaseline() {
+		return fmt.Sprintf("a baseline of %s started with it (%d instances)", s.Stable.Version, len(s.Baseline.Instances()))
+	}
+	return fmt.Sprintf("stable %s (latency after a warm-up)", s.Stable.Version)
+}
+
+// reference is "baseline" or "stable": what the candidate is judged against.
+func (s Spec) reference() string {
+	if s.HasBaseline() {
+		return "baseline"
+	}
+	return "stable"
+}
+
+// Split is the traffic each track carries at candidate weight w (percent): the
+// baseline takes as much as the candidate, as far as the stable's share allows,
+// and the stable the rest.
+func (s Spec) Split(w int) (stable, baseline, candidate int) {
+	w = max(0, min(100, w))
+	if s.HasBaseline() && w > 0 && w < 100 {
+		baseline = min(w, 100-w)
+	}
+	return 100 - w - baseline, baseline, w
 }
 
 // Rollout is the persisted state of one rollout.
@@ -89,11 +137,11 @@ type Rollout struct {
 	// Step indexes Steps; Weight is the candidate weight the router must carry.
 	Step   int `json:"step"`
 	Weight int `json:"weight"`
-	// StepStarted is zero until the step's baseline has been read.
+	// StepStarted is zero until the step's first read has been taken.
 	StepStarted time.Time `json:"step_started"`
-	// Baseline is the read at the step's start; Prev the read of the last pass.
-	Baseline Reads `json:"baseline"`
-	Prev     Reads `json:"prev"`
+	// StepStart is the read at the step's start; Prev the read of the last pass.
+	StepStart Reads `json:"step_start"`
+	Prev      Reads `json:"prev"`
 	// Seq is the sequential judge's evidence, kept across steps and restarts.
 	Seq analysis.SeqState `json:"seq"`
 	// LastSeq is the sequential judge's newest result.

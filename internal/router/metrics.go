@@ -26,7 +26,7 @@ const (
 	// LabelTrack is TrackMain, or TrackBaseline for a baseline's instances (which
 	// share the stable version's label).
 	LabelTrack = "track"
-	LabelCode    = "code"
+	LabelCode  = "code"
 )
 
 // StatusClientClosed is counted when the client went away before the backend

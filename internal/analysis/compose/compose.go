@@ -18,7 +18,7 @@ import (
 	"github.com/slipway/slipway/internal/analysis"
 )
 
-var _ analysis.Provider = (*Provider)(nil)
+var _ analysis.BatchProvider = (*Provider)(nil)
 
 // Provider queries its parts and merges what they return. It is safe for concurrent
 // use when its parts are.
@@ -63,6 +63,43 @@ func (p *Provider) Query(ctx context.Context, q analysis.Query) (analysis.Series
 		return analysis.Series{}, fmt.Errorf("compose query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
 	}
 	out.Version = q.Version
+	return out, nil
+}
+
+// QueryAll asks every part for all of qs at once (in one read where a part can,
+// see analysis.QueryAll) and merges each query's parts as Query does.
+func (p *Provider) QueryAll(ctx context.Context, qs []analysis.Query) ([]analysis.Series, error) {
+	series := make([][]analysis.Series, len(p.parts))
+	errs := make([]error, len(p.parts))
+	var wg sync.WaitGroup
+	for i, part := range p.parts {
+		wg.Go(func() {
+			series[i], errs[i] = analysis.QueryAll(ctx, part, qs...)
+			if errs[i] == nil && len(series[i]) != len(qs) {
+				errs[i] = fmt.Errorf("%d series for %d queries", len(series[i]), len(qs))
+			}
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("part %d (%T): %w", i, part, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compose query of %d series: %w", len(qs), err)
+	}
+	out := make([]analysis.Series, len(qs))
+	for k, q := range qs {
+		parts := make([]analysis.Series, len(p.parts))
+		for i := range p.parts {
+			parts[i] = series[i][k]
+		}
+		s, err := Merge(parts...)
+		if err != nil {
+			return nil, fmt.Errorf("compose query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
+		}
+		s.Version = q.Version
+		out[k] = s
+	}
 	return out, nil
 }
 

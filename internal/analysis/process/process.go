@@ -37,6 +37,10 @@ const startSlack = 2 * time.Second
 // Provider reads local instances. It is safe for concurrent use.
 type Provider struct {
 	lookup Lookup
+	// Baseline lists a version's baseline instances, for queries with Track
+	// analysis.TrackBaseline. Nil reads such a query as a version without
+	// instances (a zero Series).
+	Baseline Lookup
 	// ProcRoot is where procfs is mounted. Default /proc.
 	ProcRoot string
 	// Now stamps Series.At. Default time.Now.
@@ -73,7 +77,15 @@ func (p *Provider) query(ctx context.Context, q analysis.Query) (analysis.Series
 	if err := ctx.Err(); err != nil {
 		return analysis.Series{}, err
 	}
-	instances, err := p.lookup(ctx, q.Service, q.Env, q.Version)
+	lookup := p.lookup
+	if q.Track == analysis.TrackBaseline {
+		lookup = p.Baseline
+	}
+	var instances []runtime.Instance
+	var err error
+	if lookup != nil {
+		instances, err = lookup(ctx, q.Service, q.Env, q.Version)
+	}
 	if err != nil {
 		return analysis.Series{}, fmt.Errorf("look up instances: %w", err)
 	}

@@ -29,7 +29,7 @@ import (
 	"github.com/slipway/slipway/internal/analysis"
 )
 
-var _ analysis.Provider = (*Provider)(nil)
+var _ analysis.BatchProvider = (*Provider)(nil)
 
 // ErrNotLive is wrapped by Query's error when the Up query finds no live scrape
 // target for the service and env: the data may be stale or absent.
@@ -94,21 +94,38 @@ func (p *Provider) Query(ctx context.Context, q analysis.Query) (analysis.Series
 	if q.Service == "" || q.Env == "" || q.Version == "" {
 		return analysis.Series{}, fmt.Errorf("prometheus query %+v: service, env and version are all required", q)
 	}
-	s, err := p.query(ctx, q)
+	s, err := p.query(ctx, q, p.Now())
 	if err != nil {
 		return analysis.Series{}, fmt.Errorf("prometheus query %s/%s version %s at %s: %w", q.Service, q.Env, q.Version, p.address, err)
 	}
 	return s, nil
 }
 
-func (p *Provider) query(ctx context.Context, q analysis.Query) (analysis.Series, error) {
+// QueryAll evaluates every query at one instant, so the series it returns cover
+// the same time.
+func (p *Provider) QueryAll(ctx context.Context, qs []analysis.Query) ([]analysis.Series, error) {
+	at := p.Now()
+	out := make([]analysis.Series, len(qs))
+	for i, q := range qs {
+		if q.Service == "" || q.Env == "" || q.Version == "" {
+			return nil, fmt.Errorf("prometheus query %+v: service, env and version are all required", q)
+		}
+		s, err := p.query(ctx, q, at)
+		if err != nil {
+			return nil, fmt.Errorf("prometheus query %s/%s version %s at %s: %w", q.Service, q.Env, q.Version, p.address, err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func (p *Provider) query(ctx context.Context, q analysis.Query, at time.Time) (analysis.Series, error) {
 	if err := ctx.Err(); err != nil {
 		return analysis.Series{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	at := p.Now()
-	v := analysisVars(q.Service, q.Env, q.Version)
+	v := analysisVars(q.Service, q.Env, q.Version, q.Track)
 	parts := []struct {
 		name string
 		tmpl *template.Template

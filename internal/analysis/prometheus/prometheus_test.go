@@ -29,7 +29,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"bad template", prometheus.Options{Address: "http://prom:9090", Queries: prometheus.Queries{Requests: "sum({{.Service}"}},
 			[]string{"queries.requests"}},
 		{"unknown field", prometheus.Options{Address: "http://prom:9090", Queries: prometheus.Queries{Sum: "sum(x{pod=\"{{.Pod}}\"})"}},
-			[]string{"queries.sum", "{{.Service}}, {{.Env}} and {{.Version}}"}},
+			[]string{"queries.sum", "{{.Service}}, {{.Env}}, {{.Version}} and {{.Track}}"}},
 		{"everything at once", prometheus.Options{Timeout: -time.Second, Queries: prometheus.Queries{Up: "{{", Errors: "{{.X}}"}},
 			[]string{"address is empty", "timeout -1s is negative", "queries.up", "queries.errors"}},
 	}

@@ -11,8 +11,12 @@ import (
 )
 
 // Queries are the PromQL templates the provider evaluates for one version. Each is a
-// text/template over .Service, .Env and .Version, which arrive escaped for use inside
-// a double-quoted PromQL string ("{{.Version}}"). An empty field takes its default
+// text/template over .Service, .Env, .Version and .Track, which arrive escaped for
+// use inside a double-quoted PromQL string ("{{.Version}}"). .Track is "baseline"
+// when a rollout reads the fresh instances of the stable version it started beside
+// the candidate, and empty for a version's own instances: a custom query over
+// series with a track label should select on it, or it counts the baseline with
+// the stable version. An empty field takes its default
 // (see DefaultQueries), written over the series Slipway's router exports, so the same
 // names and labels serve from a laptop to a cluster.
 type Queries struct {
@@ -34,8 +38,12 @@ type Queries struct {
 	Up string `json:"up,omitempty" yaml:"up,omitempty"`
 }
 
+// selector picks one version's series on one track: the baseline's when .Track is
+// set, the version's own otherwise (including series from before tracks existed,
+// which have no track label).
 const selector = dataplane.LabelService + `="{{.Service}}",` + dataplane.LabelEnv + `="{{.Env}}",` +
-	dataplane.LabelVersion + `="{{.Version}}"`
+	dataplane.LabelVersion + `="{{.Version}}",` + dataplane.LabelTrack +
+	`{{if .Track}}="{{.Track}}"{{else}}!="` + dataplane.TrackBaseline + `"{{end}}`
 
 // DefaultQueries returns the queries over the router's series.
 func DefaultQueries() Queries {
@@ -56,7 +64,7 @@ type templates struct {
 
 // vars is what a query template sees.
 type vars struct {
-	Service, Env, Version string
+	Service, Env, Version, Track string
 }
 
 func parseQueries(q Queries) (templates, error) {
@@ -81,10 +89,10 @@ func parseQueries(q Queries) (templates, error) {
 		tmpl, err := template.New(f.name).Option("missingkey=error").Parse(text)
 		if err == nil {
 			// Catch references to fields that do not exist now, not at the first Query.
-			_, err = render(tmpl, analysisVars("service", "env", "version"))
+			_, err = render(tmpl, analysisVars("service", "env", "version", "track"))
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("queries.%s: %w (templates may use {{.Service}}, {{.Env}} and {{.Version}})", f.name, err))
+			errs = append(errs, fmt.Errorf("queries.%s: %w (templates may use {{.Service}}, {{.Env}}, {{.Version}} and {{.Track}})", f.name, err))
 			continue
 		}
 		*f.dst = tmpl
@@ -101,8 +109,8 @@ func render(t *template.Template, v vars) (string, error) {
 }
 
 // analysisVars escapes the query's values for a double-quoted PromQL string.
-func analysisVars(service, env, version string) vars {
-	return vars{Service: escape(service), Env: escape(env), Version: escape(version)}
+func analysisVars(service, env, version, track string) vars {
+	return vars{Service: escape(service), Env: escape(env), Version: escape(version), Track: escape(track)}
 }
 
 var escaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)

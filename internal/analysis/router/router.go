@@ -25,7 +25,7 @@ import (
 	dataplane "github.com/slipway/slipway/internal/router"
 )
 
-var _ analysis.Provider = (*Provider)(nil)
+var _ analysis.BatchProvider = (*Provider)(nil)
 
 // maxScrapeBytes bounds the /metrics body read per query.
 const maxScrapeBytes = 32 << 20
@@ -52,21 +52,42 @@ func New(adminURL string, client *http.Client) *Provider {
 // in q.Env, summed over routes. A version with no traffic is a zero Series; an
 // unreachable router or an unreadable body is an error.
 func (p *Provider) Query(ctx context.Context, q analysis.Query) (analysis.Series, error) {
-	if q.Service == "" || q.Env == "" || q.Version == "" {
-		return analysis.Series{}, fmt.Errorf("router query %+v: service, env and version are all required", q)
+	out, err := p.QueryAll(ctx, []analysis.Query{q})
+	if err != nil {
+		return analysis.Series{}, err
+	}
+	return out[0], nil
+}
+
+// QueryAll answers every query from one scrape of the router, so the series it
+// returns are counted up to the same moment. A query with Track
+// analysis.TrackBaseline reads the version's baseline instances; without, its own.
+func (p *Provider) QueryAll(ctx context.Context, qs []analysis.Query) ([]analysis.Series, error) {
+	for _, q := range qs {
+		if q.Service == "" || q.Env == "" || q.Version == "" {
+			return nil, fmt.Errorf("router query %+v: service, env and version are all required", q)
+		}
+	}
+	if len(qs) == 0 {
+		return nil, nil
 	}
 	fams, err := p.scrape(ctx)
 	if err != nil {
-		return analysis.Series{}, fmt.Errorf("router query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
+		return nil, fmt.Errorf("router query %s/%s version %s: %w", qs[0].Service, qs[0].Env, qs[0].Version, err)
 	}
-	s := analysis.Series{Version: q.Version, At: p.Now()}
-	if err := addRequests(&s, fams[dataplane.MetricRequests], q); err != nil {
-		return analysis.Series{}, fmt.Errorf("router query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
+	at := p.Now()
+	out := make([]analysis.Series, len(qs))
+	for i, q := range qs {
+		s := analysis.Series{Version: q.Version, At: at}
+		if err := addRequests(&s, fams[dataplane.MetricRequests], q); err != nil {
+			return nil, fmt.Errorf("router query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
+		}
+		if err := addLatency(&s, fams[dataplane.MetricDuration], q); err != nil {
+			return nil, fmt.Errorf("router query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
+		}
+		out[i] = s
 	}
-	if err := addLatency(&s, fams[dataplane.MetricDuration], q); err != nil {
-		return analysis.Series{}, fmt.Errorf("router query %s/%s version %s: %w", q.Service, q.Env, q.Version, err)
-	}
-	return s, nil
+	return out, nil
 }
 
 func (p *Provider) scrape(ctx context.Context) (map[string]*dto.MetricFamily, error) {
@@ -96,15 +117,18 @@ func (p *Provider) scrape(ctx context.Context) (map[string]*dto.MetricFamily, er
 	return fams, nil
 }
 
-// matches reports whether m carries q's service, env and version labels, and
-// returns its labels.
+// matches reports whether m carries q's service, env, version and track labels,
+// and returns its labels. A series without a track label (a router older than
+// tracks) is the version's own.
 func matches(m *dto.Metric, q analysis.Query) (map[string]string, bool) {
 	labels := make(map[string]string, len(m.GetLabel()))
 	for _, l := range m.GetLabel() {
 		labels[l.GetName()] = l.GetValue()
 	}
+	baseline := labels[dataplane.LabelTrack] == dataplane.TrackBaseline
 	return labels, labels[dataplane.LabelService] == q.Service &&
-		labels[dataplane.LabelEnv] == q.Env && labels[dataplane.LabelVersion] == q.Version
+		labels[dataplane.LabelEnv] == q.Env && labels[dataplane.LabelVersion] == q.Version &&
+		baseline == (q.Track == analysis.TrackBaseline)
 }
 
 func addRequests(s *analysis.Series, mf *dto.MetricFamily, q analysis.Query) error {

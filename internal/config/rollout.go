@@ -27,6 +27,10 @@ const (
 
 var metrics = []string{MetricErrorRate, MetricLatencyP95, MetricLatencyP99, MetricCPU, MetricMemory, MetricCriticalLogs}
 
+// RunsBaseline reports whether rollouts start a baseline beside the candidate
+// (Baseline, default true).
+func (r Rollout) RunsBaseline() bool { return r.Baseline == nil || *r.Baseline }
+
 // Profile returns the rollout to use for a change: r itself, or, when hotfix is true,
 // r with the hotfix profile's steps, bake, interval, minimum requests and checks laid over it. The
 // result shares no slices with r.

@@ -124,6 +124,12 @@ type Rollout struct {
 	// KeepWarm is how long the previous version keeps running after a promotion,
 	// so a late rollback is instant. Default 30m.
 	KeepWarm Duration `yaml:"keep-warm" json:"keep-warm,omitempty"`
+	// Baseline starts fresh instances of the stable version beside the candidate,
+	// as many as the candidate has and with the same share of traffic, and judges
+	// the candidate against them: cold starts, caches and neighbours weigh on both
+	// alike. They stop when the rollout ends. Default true; false (or a baseline
+	// that cannot start) judges against the stable version, latency after a warm-up.
+	Baseline *bool `yaml:"baseline" json:"baseline,omitempty"`
 	// Analysis says how the candidate is judged.
 	Analysis Analysis `yaml:"analysis" json:"analysis"`
 	// Hotfix overrides steps, bake and checks for changes that came through the

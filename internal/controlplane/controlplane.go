@@ -196,7 +196,21 @@ func (p *Plane) newProvider(env string) (analysis.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compose.New(routermetrics.New(d.AdminURL(), p.httpc), process.New(p.instances))
+	procs := process.New(p.instances)
+	procs.Baseline = p.baseline
+	return compose.New(routermetrics.New(d.AdminURL(), p.httpc), procs)
+}
+
+// baseline lists the instances of the baseline a pending rollout runs of version.
+func (p *Plane) baseline(ctx context.Context, service, env, version string) ([]runtime.Instance, error) {
+	dep, err := p.Deployer.Current(ctx, env)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (dep.Pending == nil || dep.Version != version) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dep.Pending.Baseline, nil
 }
 
 // instances lists the running instances of a version, from the deployment record.

@@ -16,8 +16,9 @@ import (
 // candidate and the rollout id are recorded on the deployment before the rollout
 // starts, so Resume can finish it after a crash.
 func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Deployment, a Artifact, insts []runtime.Instance, o Options, res Result) (Result, error) {
+	var base []runtime.Instance
 	abandon := func(err error) (Result, error) {
-		d.stop(ctx, insts)
+		d.stop(ctx, append(slices.Clone(insts), base...))
 		return res, d.fail(ctx, env.Name, a, fmt.Errorf("deploy %s %s to %s: %w", a.Service, a.Version, env.Name, err))
 	}
 	spec, err := rolloutSpec(d.Config.Service, env, o.Hotfix)
@@ -30,7 +31,10 @@ func (d *Deployer) rollout(ctx context.Context, env *config.Environment, cur Dep
 	if err != nil {
 		return abandon(err)
 	}
-	cur.Pending = &Pending{Version: a.Version, Digest: a.Digest, Hotfix: o.Hotfix, Rollout: id}
+	if base = d.startBaseline(ctx, env, cur, a, len(insts)); len(base) > 0 {
+		spec.Baseline = rollout.NewRelease(cur.Version, cur.Digest, urls(base)...)
+	}
+	cur.Pending = &Pending{Version: a.Version, Digest: a.Digest, Hotfix: o.Hotfix, Rollout: id, Baseline: base}
 	cur.Pending.setInstances(insts)
 	if err := d.put(ctx, cur); err != nil {
 		return abandon(err)
@@ -97,6 +101,7 @@ func (d *Deployer) settle(ctx context.Context, env *config.Environment, cur Depl
 		}
 		cur.Pending = nil
 		cur.Retired = append(cur.Retired, p.Instances...)
+		cur.Retired = append(cur.Retired, p.Baseline...)
 		if err := d.put(ctx, cur); err != nil {
 			return "", err
 		}
@@ -175,6 +180,7 @@ func (d *Deployer) undo(ctx context.Context, cur Deployment) error {
 	}
 	a := Artifact{Service: cur.Service, Version: cur.Pending.Version, Digest: cur.Pending.Digest}
 	cur.Retired = append(cur.Retired, cur.Pending.Instances...)
+	cur.Retired = append(cur.Retired, cur.Pending.Baseline...)
 	cur.Pending = nil
 	if err := d.put(ctx, cur); err != nil {
 		return err

@@ -316,6 +316,9 @@ func TestRestoreRelocatesARollout(t *testing.T) {
 	if !slices.Equal(r.Candidate.Instances(), urls(dep.Pending.Instances)) || !slices.Equal(r.Stable.Instances(), urls(dep.Instances)) {
 		t.Fatalf("rollout %s targets %v / %v, want the restarted %v / %v", r.ID, r.Stable.Instances(), r.Candidate.Instances(), urls(dep.Instances), urls(dep.Pending.Instances))
 	}
+	if len(dep.Pending.Baseline) != 0 || r.HasBaseline() {
+		t.Errorf("baseline %v (rollout %v) after StopAll; want it dropped: a new one would be younger than the candidate", dep.Pending.Baseline, r.Baseline)
+	}
 	results, err := e.d.Resume(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,9 @@ type Pending struct {
 	Instances []runtime.Instance `json:"instances,omitempty"`
 	Hotfix    bool               `json:"hotfix,omitempty"`
 	Rollout   string             `json:"rollout"`
+	// Baseline are fresh instances of the current version started with the
+	// candidate for the rollout to compare it with; stopped when the rollout ends.
+	Baseline []runtime.Instance `json:"baseline,omitempty"`
 }
 
 // UnmarshalJSON reads a Pending, filling Instances from Instance in old records.
@@ -69,8 +72,8 @@ func (p *Pending) setInstances(ins []runtime.Instance) {
 	}
 }
 
-// all returns every instance the deployment points to: current, warm, pending and
-// retired.
+// all returns every instance the deployment points to: current, warm, pending
+// (with its baseline) and retired.
 func (dep Deployment) all() []runtime.Instance {
 	out := append([]runtime.Instance(nil), dep.Instances...)
 	if dep.Warm != nil {
@@ -78,6 +81,7 @@ func (dep Deployment) all() []runtime.Instance {
 	}
 	if dep.Pending != nil {
 		out = append(out, dep.Pending.Instances...)
+		out = append(out, dep.Pending.Baseline...)
 	}
 	return append(out, dep.Retired...)
 }

@@ -14,7 +14,9 @@ import (
 // StopAll (slipway down, then up). Recorded instances - current, warm and pending -
 // whose own process still runs and answers are adopted as they are; the others are
 // replaced by new instances of the same digest, as many as the environment's
-// replicas. A warm version whose window has passed is stopped instead.
+// replicas. A warm version whose window has passed is stopped instead. A pending
+// rollout's baseline is adopted when all of it answers; otherwise it is stopped and
+// the rollout judges against the stable version from then on.
 //
 // Without a pending candidate the router is given 100% on the current version.
 // With one, weights are left alone: the rollout's record is told where restarted
@@ -52,6 +54,9 @@ func (d *Deployer) Restore(ctx context.Context, envName string) (Deployment, err
 		} else if w.Instances, _, err = revive(Artifact{Service: cur.Service, Version: w.Version, Digest: w.Digest}, w.Instances, max(len(w.Instances), 1)); err != nil {
 			return cur, d.saveRevived(ctx, cur, restarted, err)
 		}
+	}
+	if err := d.restoreBaseline(ctx, &cur); err != nil {
+		return cur, d.saveRevived(ctx, cur, restarted, err)
 	}
 	if p := cur.Pending; p != nil {
 		ins, moved, err := revive(Artifact{Service: cur.Service, Version: p.Version, Digest: p.Digest}, p.Instances, n)
@@ -138,7 +143,7 @@ func (d *Deployer) relocate(ctx context.Context, cur Deployment, version string,
 }
 
 // StopAll stops every instance recorded in every environment - current, warm,
-// pending and retired - for slipway down. The records stay: Restore brings the
+// pending with its baseline, and retired - for slipway down. The records stay: Restore brings the
 // deployments back.
 func (d *Deployer) StopAll(ctx context.Context) error {
 	var errs []error

@@ -120,9 +120,9 @@ func newIncidentsCmd() *cobra.Command {
 				if format == outputJSON {
 					return writeJSON(out, in)
 				}
-				fmt.Fprintf(out, "%s  %s\nstatus:    %s (severity %s)\nservice:   %s in %s\nopened:    %s\nstabilized: %s\naffected:  %s (stable %s), rollout %s, rollback executed: %v\nchannel:   %s\n",
+				fmt.Fprintf(out, "%s  %s\nstatus:    %s (severity %s)\nservice:   %s in %s\nopened:    %s\nmitigated: %s\naffected:  %s (stable %s), rollout %s, rollback executed: %v\nchannel:   %s\n",
 					in.ID, in.Title, in.Status, in.Severity, in.Service, in.Env, in.OpenedAt.Local().Format(time.DateTime),
-					in.StabilizedAt.Local().Format(time.DateTime), in.AffectedVersion, in.StableVersion, in.Rollout, in.RollbackExecuted, in.Channel)
+					in.MitigatedAt.Local().Format(time.DateTime), in.AffectedVersion, in.StableVersion, in.Rollout, in.RollbackExecuted, in.Channel)
 				for _, mt := range in.Metrics {
 					fmt.Fprintf(out, "metric:    %s = %.4g (threshold %.4g) on %.0f requests, %.0f errors\n", mt.Name, mt.Value, mt.Threshold, mt.Samples, mt.Errors)
 				}

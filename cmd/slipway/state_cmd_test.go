@@ -73,9 +73,9 @@ func TestStateCommands(t *testing.T) {
 	}{
 		{newStatusCmd(), []string{"--data", data}, []string{"contract-api  prod", "1.11.3", "sha256:abababababab", "down",
 			"ro-1", "rolled-back", "error-rate 2.00% > 1.00%", "1 incidents, 1 not resolved"}},
-		{newHistoryCmd(), []string{"--data", data, "--kind", "incident.*"}, []string{"incident.opened", "incident.stabilized"}},
+		{newHistoryCmd(), []string{"--data", data, "--kind", "incident.*"}, []string{"incident.opened", "incident.mitigated"}},
 		{newHistoryCmd(), []string{"--data", data, "--env", "prod", "--kind", "rollout.rolledback"}, []string{"rolled back contract-api 1.12.0 in prod"}},
-		{newIncidentsCmd(), []string{"--data", data}, []string{"INC-1", "stabilized", "1.12.0", "1.11.3"}},
+		{newIncidentsCmd(), []string{"--data", data}, []string{"INC-1", "mitigated", "1.12.0", "1.11.3"}},
 		{newIncidentsCmd(), []string{"--data", data, "INC-1"}, []string{"rollback executed: true", "error-rate = 0.02 (threshold 0.01) on 150 requests, 3 errors"}},
 	}
 	for _, tt := range tests {

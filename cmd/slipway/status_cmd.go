@@ -116,7 +116,7 @@ func printStatus(out io.Writer, view statusView) error {
 	for _, s := range view.Services {
 		for _, in := range s.Incidents {
 			total++
-			if !in.Status.Terminal() {
+			if in.Status.Active() {
 				open++
 			}
 		}

@@ -80,7 +80,7 @@ func TestReleasePushesToRegistry(t *testing.T) {
 		t.Fatalf("NoteIncident: %v", err)
 	}
 	notes, _ = os.ReadFile(rel.Notes)
-	if want := "- **INC-7** (prod, opened 2026-02-05 17:00 UTC, stabilized): svc 0.1.0 rolled back in prod - [post-mortem](../postmortems/INC-7.md)\n"; !strings.HasSuffix(string(notes), want) {
+	if want := "- **INC-7** (prod, opened 2026-02-05 17:00 UTC, mitigated): svc 0.1.0 rolled back in prod - [post-mortem](../postmortems/INC-7.md)\n"; !strings.HasSuffix(string(notes), want) {
 		t.Errorf("notes after the incident end with\n%s\nwant %q", notes[strings.Index(string(notes), "### Incidents"):], want)
 	}
 }

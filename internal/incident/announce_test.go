@@ -49,7 +49,7 @@ func TestAnnouncementThroughConsoleAndWebhook(t *testing.T) {
 	if _, err := m.OpenFromRollback(context.Background(), rb); err != nil {
 		t.Fatal(err)
 	}
-	wantConsole := "2026-11-26T10:07:33Z [ALERT] Canary degradation detected | Service: contract-api | Env: prod | Version: 1.12.0 | Incident: INC-1 | Channel: #incident-contract-api-2026-11-26 | Started: 2026-11-26 10:07:33 UTC | Affected version: 1.12.0 | Action: rollback executed, 100% of traffic on 1.11.3 | error_rate: 0.0833 > 0.01 (100 errors in 1200 requests) | latency_p95: 0.41 > 0.3 (1200 requests) | Status: stabilized\n"
+	wantConsole := "2026-11-26T10:07:33Z [ALERT] Canary degradation detected | Service: contract-api | Env: prod | Version: 1.12.0 | Incident: INC-1 | Channel: #incident-contract-api-2026-11-26 | Status: mitigated since 10:07:31 UTC | Severity: critical | Started: 2026-11-26 10:07:31 UTC | Affected version: 1.12.0 | Rollback: executed at 10:07:31 UTC, 100% of traffic on 1.11.3 | error_rate: 0.0833 > 0.01 (100 errors in 1200 requests) | latency_p95: 0.41 > 0.3 (1200 requests)\n"
 	if !strings.HasPrefix(out.String(), wantConsole) {
 		t.Errorf("console output:\n%s\nwant it to start with:\n%s", out.String(), wantConsole)
 	}

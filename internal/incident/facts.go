@@ -140,7 +140,7 @@ func (f *facts) stableAt(inc Incident) time.Time {
 	if f.rolledBack != nil {
 		return f.rolledBack.Time
 	}
-	return inc.StabilizedAt
+	return inc.MitigatedAt
 }
 
 // canaryErrors is the number of failed requests the router counted on the canary

@@ -11,20 +11,24 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slipway/slipway/internal/notify"
 	"github.com/slipway/slipway/internal/store"
 )
 
-// Manager opens, reads and resolves incidents. Its methods are safe for
+// Manager opens, reads, updates and resolves incidents. Its methods are safe for
 // concurrent use; a Manager must not be copied after first use.
 type Manager struct {
 	Store Store
 	// Notifier announces incidents; nil announces nothing.
 	Notifier Notifier
+	// Chat keeps a conversation per incident (a Slack channel); nil keeps none.
+	Chat Conversation
+	// Pager pages the people on call when an incident opens and tells it when the
+	// incident is resolved; nil pages nobody.
+	Pager Pager
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu sync.Mutex // serialises open and resolve, so one rollout gets one incident
+	mu sync.Mutex // serialises writes, so one rollout gets one incident
 }
 
 func (m *Manager) now() time.Time {
@@ -35,11 +39,12 @@ func (m *Manager) now() time.Time {
 }
 
 // OpenFromRollback opens the incident for a rolled-back canary: it persists the
-// incident, appends incident.opened and incident.stabilized (the rollback already
-// ran) to the journal, and announces it. Every step is recorded before the next
-// runs, so calling it again for the same rollout returns the existing incident and
-// only finishes what a previous call left undone (such as a failed announcement).
-// When the announcement fails the incident is returned with the error.
+// incident, appends incident.opened and incident.mitigated (the rollback already
+// ran) to the journal, and announces it (notifier, chat, pager). Every step is
+// recorded before the next runs, so calling it again for the same rollout returns
+// the existing incident and only finishes what a previous call left undone (such
+// as a failed announcement). When an announcement fails the incident is returned
+// with the error.
 func (m *Manager) OpenFromRollback(ctx context.Context, rb Rollback) (Incident, error) {
 	if err := rb.validate(); err != nil {
 		return Incident{}, fmt.Errorf("open incident: %w", err)
@@ -59,33 +64,22 @@ func (m *Manager) OpenFromRollback(ctx context.Context, rb Rollback) (Incident, 
 		e := base
 		e.Kind, e.Time = EventOpened, inc.OpenedAt
 		e.Message = fmt.Sprintf("incident %s opened: %s", inc.ID, inc.Summary)
-		e.Data = map[string]any{"channel": inc.Channel, "severity": inc.Severity, "metrics": inc.Metrics}
+		e.Data = map[string]any{"channel": inc.Channel, "severity": inc.Severity, "metrics": inc.Metrics,
+			"started_at": inc.StartedAt, "detected_at": inc.DetectedAt}
 		if _, err := m.Store.Append(ctx, e); err != nil {
 			return inc, fmt.Errorf("open incident %s: %w", inc.ID, err)
 		}
 	}
-	if !done[EventStabilized] {
+	if !done[EventMitigated] && !done[EventStabilized] {
 		e := base
-		e.Kind, e.Time = EventStabilized, inc.OpenedAt
-		e.Message = fmt.Sprintf("incident %s stabilized: 100%% of traffic on %s since %s", inc.ID, orUnknown(inc.StableVersion), clock(inc.StabilizedAt))
-		e.Data = map[string]any{"stable_version": inc.StableVersion, "stabilized_at": inc.StabilizedAt}
+		e.Kind, e.Time = EventMitigated, inc.OpenedAt
+		e.Message = fmt.Sprintf("incident %s mitigated: 100%% of traffic on %s since %s", inc.ID, orUnknown(inc.StableVersion), clock(inc.MitigatedAt))
+		e.Data = map[string]any{"stable_version": inc.StableVersion, "mitigated_at": inc.MitigatedAt}
 		if _, err := m.Store.Append(ctx, e); err != nil {
 			return inc, fmt.Errorf("open incident %s: %w", inc.ID, err)
 		}
 	}
-	if !done[EventAnnounced] && m.Notifier != nil {
-		if err := m.Notifier.Notify(ctx, openedMessage(inc)); err != nil {
-			return inc, fmt.Errorf("announce incident %s: %w", inc.ID, err)
-		}
-		e := base
-		e.Kind, e.Time = EventAnnounced, m.now()
-		e.Message = fmt.Sprintf("incident %s announced in %s", inc.ID, inc.Channel)
-		e.Data = map[string]any{"channel": inc.Channel}
-		if _, err := m.Store.Append(ctx, e); err != nil {
-			return inc, fmt.Errorf("open incident %s: %w", inc.ID, err)
-		}
-	}
-	return inc, nil
+	return m.announce(ctx, inc, done)
 }
 
 // findOrCreate returns the incident of rb's rollout, creating it when there is none.
@@ -103,43 +97,87 @@ func (m *Manager) findOrCreate(ctx context.Context, rb Rollback) (Incident, erro
 			return inc, err
 		}
 	case errors.Is(err, store.ErrNotFound):
-		n, err := m.Store.NextSeq(ctx, recordKind)
+		id, err := m.nextID(ctx)
 		if err != nil {
 			return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 		}
-		ref.Incident = "INC-" + strconv.FormatInt(n, 10)
+		ref.Incident = id
 		if err := m.Store.Put(ctx, byRolloutKind, rb.Rollout, ref); err != nil {
 			return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 		}
 	default:
 		return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 	}
-	inc := newIncident(ref.Incident, rb, m.now())
+	now := m.now()
+	channel, err := m.channelFor(ctx, rb.Service, now, ref.Incident)
+	if err != nil {
+		return Incident{}, fmt.Errorf("open incident %s: %w", ref.Incident, err)
+	}
+	inc := newIncident(ref.Incident, rb, now)
+	inc.Channel = channel
 	if err := m.Store.Put(ctx, recordKind, inc.ID, inc); err != nil {
 		return Incident{}, fmt.Errorf("open incident %s: %w", inc.ID, err)
 	}
 	return inc, nil
 }
 
-func newIncident(id string, rb Rollback, now time.Time) Incident {
-	stabilized := rb.RolledBackAt.UTC()
-	if rb.RolledBackAt.IsZero() {
-		stabilized = now
+func (m *Manager) nextID(ctx context.Context) (string, error) {
+	n, err := m.Store.NextSeq(ctx, recordKind)
+	if err != nil {
+		return "", err
 	}
-	severity := notify.SeverityWarning
+	return "INC-" + strconv.FormatInt(n, 10), nil
+}
+
+// channelFor is the first of the service's channel names for t's day that no
+// other incident holds: "#incident-svc-2026-12-01", then "...-2", "...-3".
+func (m *Manager) channelFor(ctx context.Context, service string, t time.Time, id string) (string, error) {
+	incs, err := m.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := make(map[string]bool)
+	for _, in := range incs {
+		if in.ID != id {
+			taken[in.Channel] = true
+		}
+	}
+	for n := 1; ; n++ {
+		if c := channelName(service, t, n); !taken[c] {
+			return c, nil
+		}
+	}
+}
+
+func newIncident(id string, rb Rollback, now time.Time) Incident {
+	mitigated := rb.RolledBackAt.UTC()
+	if rb.RolledBackAt.IsZero() {
+		mitigated = now
+	}
+	detected := rb.DetectedAt.UTC()
+	if rb.DetectedAt.IsZero() {
+		detected = mitigated
+	}
+	started := rb.FailedAt.UTC()
+	if rb.FailedAt.IsZero() {
+		started = detected
+	}
+	severity := Warning
 	if env := strings.ToLower(rb.Env); env == "prod" || env == "production" {
-		severity = notify.SeverityCritical
+		severity = Critical
 	}
 	inc := Incident{
 		ID:               id,
 		Service:          rb.Service,
 		Env:              rb.Env,
 		Title:            fmt.Sprintf("Canary degradation: %s %s rolled back in %s", rb.Service, rb.AffectedVersion, rb.Env),
-		Status:           Stabilized,
+		Status:           Mitigated,
 		Severity:         severity,
 		Channel:          ChannelName(rb.Service, now),
+		StartedAt:        started,
+		DetectedAt:       detected,
 		OpenedAt:         now,
-		StabilizedAt:     stabilized,
+		MitigatedAt:      mitigated,
 		AffectedVersion:  rb.AffectedVersion,
 		StableVersion:    rb.StableVersion,
 		Rollout:          rb.Rollout,
@@ -153,6 +191,8 @@ func newIncident(id string, rb Rollback, now time.Time) Incident {
 	} else if rb.Reason != "" {
 		inc.Summary += ": " + rb.Reason
 	}
+	inc.Updates = []Update{{At: mitigated, By: "slipway", Status: Mitigated,
+		Text: fmt.Sprintf("Rolled %s back: 100%% of traffic on %s.", rb.AffectedVersion, orUnknown(rb.StableVersion))}}
 	return inc
 }
 
@@ -198,61 +238,33 @@ func (m *Manager) List(ctx context.Context) ([]Incident, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
+	slices.SortStableFunc(out, func(a, b Incident) int { return a.OpenedAt.Compare(b.OpenedAt) })
 	return out, nil
 }
 
-// Resolve closes the incident with a note, records incident.resolved and
-// announces it. Resolving twice is an error wrapping ErrResolved. The resolution
-// is persisted before the announcement; when only the announcement fails the
-// resolved incident is returned with the error.
-func (m *Manager) Resolve(ctx context.Context, id, note string) (Incident, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	inc, err := m.Get(ctx, id)
-	if err != nil {
-		return Incident{}, fmt.Errorf("resolve: %w", err)
-	}
-	if inc.Status.Terminal() {
-		return inc, fmt.Errorf("resolve incident %s: %w at %s", id, ErrResolved, inc.ResolvedAt.Format(time.RFC3339))
-	}
-	inc.Status = Resolved
-	inc.ResolvedAt = m.now()
-	inc.Resolution = strings.TrimSpace(note)
-	if err := m.Store.Put(ctx, recordKind, inc.ID, inc); err != nil {
-		return Incident{}, fmt.Errorf("resolve incident %s: %w", id, err)
-	}
-	msg := fmt.Sprintf("incident %s resolved after %s", inc.ID, inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
-	if inc.Resolution != "" {
-		msg += ": " + inc.Resolution
-	}
-	if _, err := m.Store.Append(ctx, store.Event{
-		Kind: EventResolved, Time: inc.ResolvedAt, Service: inc.Service, Env: inc.Env, Version: inc.AffectedVersion,
-		Rollout: inc.Rollout, Incident: inc.ID, Message: msg, Data: map[string]any{"note": inc.Resolution},
-	}); err != nil {
-		return inc, fmt.Errorf("resolve incident %s: %w", id, err)
-	}
-	if m.Notifier != nil {
-		if err := m.Notifier.Notify(ctx, resolvedMessage(inc)); err != nil {
-			return inc, fmt.Errorf("announce resolution of %s: %w", id, err)
-		}
-	}
-	return inc, nil
-}
-
 // OpenForRollout opens (or returns) the incident of a rolled back rollout, from the
-// rollout.rolledback event the rollout controller wrote to the journal.
+// rollout.rolledback event the rollout controller wrote to the journal; the
+// rollout's verdicts say when the candidate first failed.
 func (m *Manager) OpenForRollout(ctx context.Context, rolloutID string) (Incident, error) {
-	evs, err := m.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback"}})
+	evs, err := m.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback", "rollout.verdict"}})
 	if err != nil {
 		return Incident{}, err
 	}
-	if len(evs) == 0 {
+	var last *store.Event
+	for i := range evs {
+		if evs[i].Kind == "rollout.rolledback" {
+			last = &evs[i]
+		}
+	}
+	if last == nil {
 		return Incident{}, fmt.Errorf("open incident for rollout %s: no rollout.rolledback event in the journal", rolloutID)
 	}
-	rb, err := RollbackFromEvent(evs[len(evs)-1])
+	rb, err := RollbackFromEvent(*last)
 	if err != nil {
 		return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)
 	}
+	failed, detected := firstFailure(evs)
+	rb.FailedAt, rb.DetectedAt = failed.Time, detected.Time
 	inc, err := m.OpenFromRollback(ctx, rb)
 	if err != nil {
 		return inc, fmt.Errorf("open incident for rollout %s: %w", rolloutID, err)

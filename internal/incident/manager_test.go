@@ -17,11 +17,12 @@ import (
 func storyIncident() incident.Incident {
 	return incident.Incident{
 		ID: "INC-1", Service: "contract-api", Env: "prod",
-		Title:    "Canary degradation: contract-api 1.12.0 rolled back in prod",
-		Status:   incident.Stabilized,
-		Severity: notify.SeverityCritical,
-		Channel:  "#incident-contract-api-2026-11-26",
-		OpenedAt: at(10, 7, 33), StabilizedAt: at(10, 7, 31),
+		Title:     "Canary degradation: contract-api 1.12.0 rolled back in prod",
+		Status:    incident.Mitigated,
+		Severity:  notify.SeverityCritical,
+		Channel:   "#incident-contract-api-2026-11-26",
+		StartedAt: at(10, 7, 31), DetectedAt: at(10, 7, 31),
+		OpenedAt: at(10, 7, 33), MitigatedAt: at(10, 7, 31),
 		AffectedVersion: "1.12.0", StableVersion: "1.11.3", Rollout: "ro-3",
 		Metrics: []incident.Metric{
 			{Name: "error_rate", Value: 0.0833, Threshold: 0.01, Samples: 1200, Errors: 100},
@@ -30,6 +31,8 @@ func storyIncident() incident.Incident {
 		Reason:           "error_rate 0.0833 > 0.01 | latency_p95 0.41 > 0.3",
 		RollbackExecuted: true,
 		Summary:          "contract-api 1.12.0 rolled back to 1.11.3 in prod: error_rate 0.0833 > 0.01, latency_p95 0.41 > 0.3",
+		Updates: []incident.Update{{At: at(10, 7, 31), By: "slipway", Status: incident.Mitigated,
+			Text: "Rolled 1.12.0 back: 100% of traffic on 1.11.3."}},
 	}
 }
 
@@ -74,7 +77,7 @@ func TestOpenFromRollback(t *testing.T) {
 		t.Errorf("Get(INC-1) (-want +got):\n%s", diff)
 	}
 	gotKinds := kinds(t, s, store.Filter{Incident: "INC-1"})
-	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventStabilized, incident.EventAnnounced}, gotKinds); diff != "" {
+	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventMitigated, incident.EventAnnounced}, gotKinds); diff != "" {
 		t.Errorf("journal of INC-1 (-want +got):\n%s", diff)
 	}
 
@@ -88,12 +91,13 @@ func TestOpenFromRollback(t *testing.T) {
 		Service: "contract-api", Env: "prod", Version: "1.12.0", Incident: "INC-1",
 		Channel: "#incident-contract-api-2026-11-26",
 		Fields: []notify.Field{
-			{Name: "Started", Value: "2026-11-26 10:07:33 UTC"},
+			{Name: "Status", Value: "mitigated since 10:07:31 UTC"},
+			{Name: "Severity", Value: "critical"},
+			{Name: "Started", Value: "2026-11-26 10:07:31 UTC"},
 			{Name: "Affected version", Value: "1.12.0"},
-			{Name: "Action", Value: "rollback executed, 100% of traffic on 1.11.3"},
+			{Name: "Rollback", Value: "executed at 10:07:31 UTC, 100% of traffic on 1.11.3"},
 			{Name: "error_rate", Value: "0.0833 > 0.01 (100 errors in 1200 requests)"},
 			{Name: "latency_p95", Value: "0.41 > 0.3 (1200 requests)"},
-			{Name: "Status", Value: "stabilized"},
 		},
 		Time: at(10, 7, 33),
 	}
@@ -126,7 +130,7 @@ func TestOpenFromRollbackIsIdempotentPerRollout(t *testing.T) {
 	if n := len(box.messages()); n != 1 {
 		t.Errorf("announced %d times, want once", n)
 	}
-	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventStabilized, incident.EventAnnounced},
+	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventMitigated, incident.EventAnnounced},
 		kinds(t, s, store.Filter{Incident: first.ID})); diff != "" {
 		t.Errorf("journal (-want +got):\n%s", diff)
 	}
@@ -197,7 +201,7 @@ func TestOpenFromRollbackRetriesFailedAnnouncement(t *testing.T) {
 	if inc.ID != "INC-1" {
 		t.Errorf("failed announcement returned incident %q, want INC-1 (it is persisted)", inc.ID)
 	}
-	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventStabilized}, kinds(t, s, store.Filter{Incident: "INC-1"})); diff != "" {
+	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventMitigated}, kinds(t, s, store.Filter{Incident: "INC-1"})); diff != "" {
 		t.Errorf("journal after failed announcement (-want +got):\n%s", diff)
 	}
 	if _, err := m.OpenFromRollback(ctx, rb); err != nil {
@@ -206,7 +210,7 @@ func TestOpenFromRollbackRetriesFailedAnnouncement(t *testing.T) {
 	if n := len(box.messages()); n != 1 {
 		t.Errorf("announced %d times after retry, want 1", n)
 	}
-	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventStabilized, incident.EventAnnounced},
+	if diff := cmp.Diff([]string{incident.EventOpened, incident.EventMitigated, incident.EventAnnounced},
 		kinds(t, s, store.Filter{Incident: "INC-1"})); diff != "" {
 		t.Errorf("journal after retry (-want +got):\n%s", diff)
 	}
@@ -273,7 +277,7 @@ func TestGetUnknown(t *testing.T) {
 	if _, err := m.Get(context.Background(), ""); err == nil {
 		t.Error("Get(\"\") = nil error, want one")
 	}
-	if _, err := m.Resolve(context.Background(), "INC-404", "done"); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := m.Resolve(context.Background(), "INC-404", incident.Resolution{Note: "done"}); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("Resolve(INC-404) = %v, want ErrNotFound", err)
 	}
 	if _, err := m.PostMortem(context.Background(), "INC-404", nil); !errors.Is(err, incident.ErrNotFound) {
@@ -292,7 +296,7 @@ func TestResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = at(12, 10, 0)
-	inc, err := m.Resolve(ctx, "INC-1", " fixed in 1.12.1 ")
+	inc, err := m.Resolve(ctx, "INC-1", incident.Resolution{Note: " fixed in 1.12.1 "})
 	if err != nil {
 		t.Fatalf("Resolve() = %v", err)
 	}
@@ -314,7 +318,7 @@ func TestResolve(t *testing.T) {
 	if last := msgs[len(msgs)-1]; last.Title != "Incident INC-1 resolved" || last.Channel != "#incident-contract-api-2026-11-26" {
 		t.Errorf("resolution announcement = %+v", last)
 	}
-	if _, err := m.Resolve(ctx, "INC-1", "again"); !errors.Is(err, incident.ErrResolved) {
+	if _, err := m.Resolve(ctx, "INC-1", incident.Resolution{Note: "again"}); !errors.Is(err, incident.ErrResolved) {
 		t.Errorf("second Resolve() = %v, want ErrResolved", err)
 	}
 }

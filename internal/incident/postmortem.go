@@ -102,7 +102,7 @@ func (p *postMortem) status() string {
 		}
 		return s
 	case Stabilized:
-		return "stabilized since " + stamp(p.inc.StabilizedAt)
+		return "stabilized since " + stamp(p.inc.MitigatedAt)
 	default:
 		return string(p.inc.Status)
 	}

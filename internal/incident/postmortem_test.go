@@ -62,7 +62,7 @@ func TestPostMortemGolden(t *testing.T) {
 	golden(t, "postmortem_stabilized.md", open)
 
 	now = at(12, 10, 0)
-	if _, err := m.Resolve(ctx, "INC-1", "fixed in 1.12.1 (legacy contracts without the field)"); err != nil {
+	if _, err := m.Resolve(ctx, "INC-1", incident.Resolution{Note: "fixed in 1.12.1 (legacy contracts without the field)"}); err != nil {
 		t.Fatal(err)
 	}
 	resolved, err := m.PostMortem(ctx, "INC-1", storyCommits())

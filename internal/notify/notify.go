@@ -107,3 +107,35 @@ func (ms Multi) Notify(ctx context.Context, m Message) error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// Thread is a conversation a chat notifier started for an incident: the channel
+// (an id the chat service gave) and the id of its first message (Slack's ts).
+// Replies go under it; the first message is edited as the incident changes.
+type Thread struct {
+	Channel string `json:"channel"`
+	ID      string `json:"id"`
+}
+
+// Page asks the people on call to act (PagerDuty Events v2 trigger). Key
+// deduplicates: triggering the same key again updates the open alert, and
+// resolving the key closes it.
+type Page struct {
+	Key      string // "INC-1"
+	Summary  string // one line, shown on the phone
+	Source   string // what is affected: "contract-api/prod"
+	Severity string // SeverityCritical, SeverityWarning, SeverityInfo
+	Time     time.Time
+	// Links are titled URLs (dashboards, the incident channel).
+	Links []Field
+	// Details are shown with the alert.
+	Details map[string]string
+}
+
+// Change records a change people may want to see beside an alert (PagerDuty
+// change event): a deploy to production.
+type Change struct {
+	Summary string // "contract-api 1.12.1 serves 100% of prod"
+	Source  string // "contract-api/prod"
+	Time    time.Time
+	Details map[string]string
+}

@@ -68,6 +68,7 @@ func scanEnvelope(ctx context.Context, signer Signer, service string, d digest, 
 			"scanner":    r.Scanner,
 			"db":         r.DB,
 			"dbModified": r.DBModified,
+			"scannedAt":  r.ScannedAt,
 			"findings":   len(r.Findings),
 			"reachable":  r.Reachable,
 		},
@@ -96,28 +97,9 @@ func scanEnvelope(ctx context.Context, signer Signer, service string, d digest, 
 // checkScanStatement verifies the envelope with the trusted keys and checks
 // that it binds reportJSON to d. It returns the key that signed.
 func checkScanStatement(envJSON, reportJSON []byte, d digest, p Policy, keys []TrustedKey) (TrustedKey, error) {
-	var env dsseEnvelope
-	if err := json.Unmarshal(envJSON, &env); err != nil {
-		return TrustedKey{}, fmt.Errorf("%w: %w: the scan statement is not a DSSE envelope (%v)", ErrScanBinding, ErrBadSignature, err)
-	}
-	body, err := base64.StdEncoding.DecodeString(env.Payload)
-	if err != nil || env.PayloadType != inTotoPayloadType || len(env.Signatures) == 0 {
-		return TrustedKey{}, fmt.Errorf("%w: %w: the scan statement's payload or signature is malformed", ErrScanBinding, ErrBadSignature)
-	}
-	var key TrustedKey
-	var sigErr error
-	for _, s := range env.Signatures {
-		sig, err := base64.StdEncoding.DecodeString(s.Sig)
-		if err != nil {
-			sigErr = fmt.Errorf("signature is not base64")
-			continue
-		}
-		if key, sigErr = verifyWithAny(keys, pae(env.PayloadType, body), sig, s.KeyID, p); sigErr == nil {
-			break
-		}
-	}
-	if sigErr != nil {
-		return TrustedKey{}, fmt.Errorf("%w: scan statement: %w", ErrScanBinding, sigErr)
+	body, key, err := openDSSE(envJSON, keys, p, "")
+	if err != nil {
+		return TrustedKey{}, fmt.Errorf("%w: scan statement: %w", ErrScanBinding, err)
 	}
 	var st scanStatement
 	if err := json.Unmarshal(body, &st); err != nil {
@@ -130,6 +112,39 @@ func checkScanStatement(envJSON, reportJSON []byte, d digest, p Policy, keys []T
 		return key, fmt.Errorf("%w: the scan report hashes to sha256:%s but the signed statement names sha256:%s: the report was replaced or edited after signing; rebuild the release to rescan", ErrScanBinding, short12(got), short12(want))
 	}
 	return key, nil
+}
+
+// openDSSE verifies a DSSE envelope of an in-toto statement with one of keys
+// and returns the statement and the key. claimed names the key expected to
+// have signed when the envelope names none (see verifyWithAny). Errors wrap
+// ErrBadSignature or ErrUntrustedKey.
+func openDSSE(envJSON []byte, keys []TrustedKey, p Policy, claimed string) ([]byte, TrustedKey, error) {
+	var env dsseEnvelope
+	if err := json.Unmarshal(envJSON, &env); err != nil {
+		return nil, TrustedKey{}, fmt.Errorf("%w: not a DSSE envelope (%v)", ErrBadSignature, err)
+	}
+	body, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil || env.PayloadType != inTotoPayloadType || len(env.Signatures) == 0 {
+		return nil, TrustedKey{}, fmt.Errorf("%w: the envelope's payload or signature is malformed", ErrBadSignature)
+	}
+	var sigErr error
+	for _, s := range env.Signatures {
+		sig, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil {
+			sigErr = fmt.Errorf("%w: signature is not base64", ErrBadSignature)
+			continue
+		}
+		named := s.KeyID
+		if named == "" {
+			named = claimed
+		}
+		key, err := verifyWithAny(keys, pae(env.PayloadType, body), sig, named, p)
+		if err == nil {
+			return body, key, nil
+		}
+		sigErr = err
+	}
+	return nil, TrustedKey{}, sigErr
 }
 
 func subjectOf(st scanStatement) string {

@@ -101,26 +101,44 @@ func (s *Store) Check(ctx context.Context, dgst string, p Policy) (Verification,
 	if scanErr != nil {
 		fail("scan", scanErr)
 	} else {
-		pass("scan", fmt.Sprintf("%s; %s, database modified %s; %d findings, %d reachable",
-			"report bound to the digest by a signed statement", report.DB, dateOf(report.DBModified), len(report.Findings), report.Reachable))
+		pass("scan", fmt.Sprintf("report bound to the digest by a signed statement; %s; %d findings, %d reachable",
+			describeDB(report), len(report.Findings), report.Reachable))
 	}
 
-	switch g := p.Vulnerabilities; {
-	case scanErr != nil:
+	if scanErr != nil {
 		fail("vulnerabilities", fmt.Errorf("%w: not judged: the scan report is not verified", ErrScanBinding))
-	case g == nil:
-		pass("vulnerabilities", fmt.Sprintf("no gate in %s (policy.vulnerabilities): %d findings reported, none judged", p.env(), len(report.Findings)))
-	default:
-		js, err := judge(g, report, p.now(), p.env(), a.Digest)
+	} else {
+		detail, js, err := gate(p, report, a.Digest)
 		v.Findings = js
 		if err != nil {
 			fail("vulnerabilities", err)
 		} else {
-			pass("vulnerabilities", gateSummary(g.Block, js))
+			pass("vulnerabilities", detail)
 		}
 	}
 	v.OK = v.Err() == nil
 	return v, v.Err()
+}
+
+// gate judges a verified report by p's gate: the database's age, then every
+// finding. It returns what passed, or the error that refuses.
+func gate(p Policy, report Report, dgst string) (string, []Judgement, error) {
+	g := p.Vulnerabilities
+	if g == nil {
+		return fmt.Sprintf("no gate in %s (policy.vulnerabilities): %d findings reported, none judged", p.env(), len(report.Findings)), nil, nil
+	}
+	if err := checkDBAge(p, report, dgst); err != nil {
+		return "", nil, err
+	}
+	js, err := judge(g, report, p.now(), p.env(), dgst)
+	if err != nil {
+		return "", js, err
+	}
+	detail := gateSummary(g.Block, js)
+	if g.MaxDBAge != "" {
+		detail += "; database within max-db-age " + g.MaxDBAge
+	}
+	return detail, js, nil
 }
 
 // checkSignatures verifies the signature file and the layout's attachment.

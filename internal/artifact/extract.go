@@ -28,9 +28,6 @@ func (s *Store) Extract(ctx context.Context, digest, destDir string, p Policy) (
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)
 	}
-	if err := os.MkdirAll(destDir, 0o755); err != nil {
-		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
-	}
 	img, err := s.oci.Image(v1.Hash{Algorithm: "sha256", Hex: d.hex})
 	if err != nil {
 		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
@@ -42,24 +39,36 @@ func (s *Store) Extract(ctx context.Context, digest, destDir string, p Policy) (
 	if len(m.Layers) != 1 {
 		return "", fmt.Errorf("extract %s: %w: image has %d layers, want 1", a.Ref, ErrCorrupt, len(m.Layers))
 	}
-	dest := filepath.Join(destDir, a.Service)
-	tmp, err := os.CreateTemp(destDir, "."+a.Service+"-*")
+	return writeBinary(destDir, a.Service, func(w io.Writer) error {
+		return s.copyBinary(ctx, m.Layers[0].Digest, binaryPath(a.Service), w)
+	})
+}
+
+// writeBinary writes destDir/<service> with mode 0755 from what copy writes,
+// through a temporary file: the binary appears at its final path only once
+// copy succeeded.
+func writeBinary(destDir, service string, copy func(io.Writer) error) (string, error) {
+	if err := os.MkdirAll(destDir, 0o755); err != nil {
+		return "", fmt.Errorf("extract %s: %w", service, err)
+	}
+	dest := filepath.Join(destDir, service)
+	tmp, err := os.CreateTemp(destDir, "."+service+"-*")
 	if err != nil {
-		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+		return "", fmt.Errorf("extract %s: %w", service, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	err = s.copyBinary(ctx, m.Layers[0].Digest, binaryPath(a.Service), tmp)
+	err = copy(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dest)
+	}
 	if err != nil {
-		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
-		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return "", fmt.Errorf("extract %s: %w", a.Ref, err)
+		return "", fmt.Errorf("extract %s: %w", service, err)
 	}
 	return dest, nil
 }
@@ -72,6 +81,12 @@ func (s *Store) copyBinary(ctx context.Context, h v1.Hash, name string, w io.Wri
 		return fmt.Errorf("%w: layer %s: %v", ErrCorrupt, h, err)
 	}
 	defer blob.Close()
+	return copyFromLayer(ctx, blob, h, name, w)
+}
+
+// copyFromLayer reads the gzip tar layer blob, whose digest is h, copies its
+// entry name to w and checks that the whole blob hashes to h.
+func copyFromLayer(ctx context.Context, blob io.Reader, h v1.Hash, name string, w io.Writer) error {
 	hasher := sha256.New()
 	body := io.TeeReader(blob, hasher)
 	gz, err := gzip.NewReader(body)
@@ -105,7 +120,7 @@ func (s *Store) copyBinary(ctx context.Context, h v1.Hash, name string, w io.Wri
 	}
 	// Drain what gzip and tar did not need so the hash covers the whole blob.
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		return fmt.Errorf("layer %s: %w", h, err)
+		return fmt.Errorf("%w: layer %s: %v", ErrCorrupt, h, err)
 	}
 	if got := hex.EncodeToString(hasher.Sum(nil)); got != h.Hex {
 		return fmt.Errorf("%w: layer blob %s hashes to sha256:%s", ErrCorrupt, h, got)

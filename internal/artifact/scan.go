@@ -35,7 +35,10 @@ type Report struct {
 	// DBModified is when the database was last modified (index/db.json's
 	// modified, or the newest entry's): how old the knowledge behind the report is.
 	DBModified time.Time `json:"db_modified"`
-	Mode       string    `json:"mode"` // "binary"
+	// ScannedAt is when the scan ran; with DBModified it says how old the
+	// database was (see DBAge). Zero in reports made before it was recorded.
+	ScannedAt time.Time `json:"scanned_at,omitzero"`
+	Mode      string    `json:"mode"` // "binary"
 	// Reachable counts findings whose vulnerable symbol is in the binary.
 	Reachable int       `json:"reachable"`
 	Findings  []Finding `json:"findings"` // sorted by ID, then module
@@ -90,6 +93,7 @@ func ReadReport(path string) (Report, error) {
 
 // scanBinary runs govulncheck in-process, offline, in binary mode.
 func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
+	started := time.Now().UTC().Truncate(time.Second)
 	dbDir, embedded := s.vulnDB, s.vulnDB == ""
 	if embedded {
 		tmp, err := os.MkdirTemp(s.dir, ".vulndb-")
@@ -134,7 +138,7 @@ func (s *Store) scanBinary(ctx context.Context, binary string) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("scan %s: %w", binary, err)
 	}
-	r := Report{Scanner: scannerName(), DB: label, DBModified: db.modified.UTC(), Mode: "binary", Findings: findings}
+	r := Report{Scanner: scannerName(), DB: label, DBModified: db.modified.UTC(), ScannedAt: started, Mode: "binary", Findings: findings}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		f.Reachable = f.Level == "symbol"

@@ -45,6 +45,13 @@ var (
 	// ErrVulnerable means the environment's vulnerability gate refuses the
 	// artifact's findings.
 	ErrVulnerable = errors.New("vulnerability gate refuses the artifact")
+	// ErrStaleDB means the scan ran against a vulnerability database older
+	// than the environment's gate accepts (max-db-age).
+	ErrStaleDB = errors.New("vulnerability database is too old")
+	// ErrAttestation means an attestation a registry holds about the artifact
+	// (SBOM, provenance) is missing, does not verify with a trusted key, or is
+	// about something else.
+	ErrAttestation = errors.New("attestation does not verify")
 )
 
 // Artifact describes one built, signed artifact.

@@ -37,6 +37,10 @@ type Deployer struct {
 	Config    *config.Config
 	Store     records
 	Artifacts extractor
+	// Pinned is the policy file the control plane was given (slipway up
+	// --policy): for the environments it covers it overrides slipway.yaml's
+	// keys and gate. Nil: slipway.yaml's policy.
+	Pinned *config.PolicyFile
 	Target    runtime.Target
 	Rollouts  *rollout.Controller
 	// Router returns the traffic splitter in front of the service in env.

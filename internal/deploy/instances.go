@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/slipway/slipway/internal/artifact"
 	"github.com/slipway/slipway/internal/config"
@@ -28,10 +27,7 @@ func replicas(env *config.Environment) int {
 // scan binding but not the vulnerability gate again: an allowance that expired
 // since stops new deploys, never the recovery of what runs.
 func (d *Deployer) start(ctx context.Context, env string, a Artifact, n int, admit bool) ([]runtime.Instance, error) {
-	var pol config.Policy
-	if e, ok := d.Config.Env(env); ok {
-		pol = e.Policy
-	}
+	pol := d.policyOf(env)
 	if !admit {
 		pol.Vulnerabilities = nil
 	}
@@ -39,7 +35,7 @@ func (d *Deployer) start(ctx context.Context, env string, a Artifact, n int, adm
 	if err != nil {
 		return nil, fmt.Errorf("refuse artifact: %w", err)
 	}
-	bin, err := d.Artifacts.Extract(ctx, a.Digest, filepath.Join(d.Dir, "artifacts", strings.TrimPrefix(a.Digest, "sha256:")), p)
+	bin, err := d.extract(ctx, a, p, admit)
 	if err != nil {
 		return nil, fmt.Errorf("refuse artifact: %w", err)
 	}

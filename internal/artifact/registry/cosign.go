@@ -35,6 +35,9 @@ const (
 	// PredicateSLSA is the predicate type of a provenance attestation
 	// (cosign attest --type slsaprovenance1).
 	PredicateSLSA = "https://slsa.dev/provenance/v1"
+	// PredicateVuln is the predicate type of a vulnerability scan attestation
+	// (cosign attest --type vuln): the scanner, its database and its result.
+	PredicateVuln = "https://cosign.sigstore.dev/attestation/vuln/v1"
 
 	// attachmentKey annotates each attachment manifest with what it holds, so
 	// that a referrers listing tells them apart.

@@ -7,21 +7,43 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
 // Pull fetches the image ref names by digest (host/repo@sha256:<hex>) and
-// returns it once it is checked: the manifest hashes to the digest, the config
-// and every layer hash to their descriptors (and the layers to the config's
-// diff IDs), and a signature at the digest's .sig tag verifies with
-// publicKeyPEM and signs this digest. Errors wrap [ErrCorrupt] or
-// [ErrBadSignature] when the content or the signature is wrong.
+// returns it once it is checked: its content (see [Fetch]), and a signature at
+// the digest's .sig tag that verifies with publicKeyPEM and signs this digest.
+// Errors wrap [ErrCorrupt] or [ErrBadSignature] when the content or the
+// signature is wrong.
 func Pull(ctx context.Context, ref string, publicKeyPEM []byte, opts ...Option) (v1.Image, error) {
+	img, err := Fetch(ctx, ref, opts...)
+	if err != nil {
+		return nil, err
+	}
+	found, err := Find(ctx, ref, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	if err := found.VerifySignature(publicKeyPEM); err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+// Fetch fetches the image ref names by digest (host/repo@sha256:<hex>) and
+// returns it once its content is checked: the manifest hashes to the digest,
+// the config and every layer hash to their descriptors, and the layers to the
+// config's diff IDs. It checks no signature. Errors wrap [ErrCorrupt] when the
+// content is wrong.
+func Fetch(ctx context.Context, ref string, opts ...Option) (v1.Image, error) {
 	d, err := name.NewDigest(ref, name.StrictValidation)
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: want host/repo@sha256:<hex>: %w", ref, err)
@@ -45,13 +67,6 @@ func Pull(ctx context.Context, ref string, publicKeyPEM []byte, opts ...Option) 
 	if err := validate.Image(img); err != nil {
 		return nil, fmt.Errorf("pull %s: %w: %s", ref, ErrCorrupt, firstLine(err.Error()))
 	}
-	found, err := Find(ctx, ref, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("pull %s: %w", ref, err)
-	}
-	if err := found.VerifySignature(publicKeyPEM); err != nil {
-		return nil, fmt.Errorf("pull %s: %w", ref, err)
-	}
 	return img, nil
 }
 
@@ -65,6 +80,10 @@ type Attachments struct {
 	Attestations []Attestation
 	// SBOM is the .sbom image's document; nil when there is none.
 	SBOM []byte
+	// Broken are the attachments whose manifest or blobs do not hash to what
+	// names them (changed in the registry's storage), by kind: "sig", "att" or
+	// "sbom". Their fields stay empty. Each error wraps ErrCorrupt.
+	Broken map[string]error
 }
 
 // Signature is one cosign signature.
@@ -98,17 +117,31 @@ func Find(ctx context.Context, ref string, opts ...Option) (Attachments, error) 
 			continue
 		}
 		if err != nil {
+			if !unreadable(ctx, err) {
+				out.broken(suffix, t, err)
+				continue
+			}
 			return Attachments{}, fmt.Errorf("attachments of %s: %s: %w", ref, t, err)
 		}
 		m, err := img.Manifest()
 		if err != nil {
 			return Attachments{}, fmt.Errorf("attachments of %s: %s: %w", ref, t, err)
 		}
+		var blobs [][]byte
 		for _, l := range m.Layers {
 			blob, err := readLayer(img, l.Digest)
 			if err != nil {
+				if errors.Is(err, ErrCorrupt) || !unreadable(ctx, err) {
+					out.broken(suffix, t, err)
+					blobs = nil
+					break
+				}
 				return Attachments{}, fmt.Errorf("attachments of %s: %s: %w", ref, t, err)
 			}
+			blobs = append(blobs, blob)
+		}
+		for i, blob := range blobs {
+			l := m.Layers[i]
 			switch {
 			case suffix == "sig" && l.MediaType == simpleSigningType:
 				out.Signatures = append(out.Signatures, Signature{Payload: blob, Signature: l.Annotations[cosignSigKey]})
@@ -120,6 +153,27 @@ func Find(ctx context.Context, ref string, opts ...Option) (Attachments, error) 
 		}
 	}
 	return out, nil
+}
+
+// broken records that the attachment at t does not match its digests.
+func (a *Attachments) broken(kind string, t name.Tag, err error) {
+	if a.Broken == nil {
+		a.Broken = map[string]error{}
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		err = fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	a.Broken[kind] = fmt.Errorf("%s: %w", t, err)
+}
+
+// unreadable reports whether err is the registry or the network failing (a
+// status, a refused connection, a cancelled context) rather than content that
+// does not match its digest.
+func unreadable(ctx context.Context, err error) bool {
+	var te *transport.Error
+	var ne net.Error
+	var ue *url.Error
+	return ctx.Err() != nil || errors.As(err, &te) || errors.As(err, &ne) || errors.As(err, &ue)
 }
 
 // readLayer reads one layer blob of img; go-containerregistry checks its

@@ -33,6 +33,10 @@ type Artifact struct {
 	// SBOM is the CycloneDX JSON SBOM; Provenance the in-toto statement with
 	// the SLSA provenance predicate about the image's digest.
 	SBOM, Provenance []byte
+	// Vuln is the in-toto statement with the cosign vulnerability predicate
+	// (PredicateVuln) about the image's digest: the scan report the artifact
+	// store verified. Nil pushes no scan attestation.
+	Vuln []byte
 	// Sign signs the attestations (DSSE envelopes) with the artifact's key.
 	Sign SignFunc
 }
@@ -53,8 +57,8 @@ type Pushed struct {
 }
 
 // Push writes a's image to the repository repo ("host:port/path", see
-// [ParseRepository]) with its signature, its SBOM and provenance attestations
-// and its SBOM, and returns where they are. It refuses a signature payload that
+// [ParseRepository]) with its signature, its SBOM, provenance and
+// vulnerability scan attestations and its SBOM, and returns where they are. It refuses a signature payload that
 // is not about the image's digest, and a version tag that already names another
 // digest ([ErrTagMoved]). Pushing an artifact that is already there changes
 // nothing: blobs are not sent again and the attestations are kept.
@@ -76,6 +80,11 @@ func Push(ctx context.Context, repo string, a Artifact, opts ...Option) (Pushed,
 	}
 	if _, err := checkStatement(a.Provenance, h.Hex, PredicateSLSA); err != nil {
 		return Pushed{}, fmt.Errorf("push %s to %s: provenance: %w", d, repo, err)
+	}
+	if a.Vuln != nil {
+		if _, err := checkStatement(a.Vuln, h.Hex, PredicateVuln); err != nil {
+			return Pushed{}, fmt.Errorf("push %s to %s: vulnerability scan: %w", d, repo, err)
+		}
 	}
 	o := makeOptions(opts)
 	ro := append([]remote.Option{remote.WithContext(ctx)}, o.remote...)
@@ -112,16 +121,21 @@ func Push(ctx context.Context, repo string, a Artifact, opts ...Option) (Pushed,
 	}
 
 	// The attestations, signed now; kept when a push already made them.
-	if !hasAttestations(tag(r, d, "att"), ro) {
+	if !hasAttestations(tag(r, d, "att"), a.Vuln != nil, ro) {
 		sbomStmt, err := sbomStatement(r.String(), h.Hex, a.SBOM)
 		if err != nil {
 			return Pushed{}, fmt.Errorf("push %s to %s: %w", d, repo, err)
 		}
-		var layers []mutate.Addendum
-		for _, st := range []struct {
+		type attestation struct {
 			predicate string
 			stmt      []byte
-		}{{PredicateCycloneDX, sbomStmt}, {PredicateSLSA, a.Provenance}} {
+		}
+		all := []attestation{{PredicateCycloneDX, sbomStmt}, {PredicateSLSA, a.Provenance}}
+		if a.Vuln != nil {
+			all = append(all, attestation{PredicateVuln, a.Vuln})
+		}
+		var layers []mutate.Addendum
+		for _, st := range all {
 			env, err := signEnvelope(ctx, a.Sign, st.stmt)
 			if err != nil {
 				return Pushed{}, fmt.Errorf("push %s to %s: %w", d, repo, err)
@@ -148,9 +162,9 @@ func Push(ctx context.Context, repo string, a Artifact, opts ...Option) (Pushed,
 	return out, nil
 }
 
-// hasAttestations reports whether the .att image at t already holds both the
-// SBOM and the provenance attestation.
-func hasAttestations(t name.Tag, ro []remote.Option) bool {
+// hasAttestations reports whether the .att image at t already holds the SBOM
+// and the provenance attestation, and the scan attestation when vuln.
+func hasAttestations(t name.Tag, vuln bool, ro []remote.Option) bool {
 	img, err := remote.Image(t, ro...)
 	if err != nil {
 		return false
@@ -165,7 +179,7 @@ func hasAttestations(t name.Tag, ro []remote.Option) bool {
 			found[l.Annotations[predicateTypeKey]] = true
 		}
 	}
-	return found[PredicateCycloneDX] && found[PredicateSLSA]
+	return found[PredicateCycloneDX] && found[PredicateSLSA] && (!vuln || found[PredicateVuln])
 }
 
 // notFound reports whether err is the registry saying a manifest does not exist.

@@ -29,6 +29,8 @@ type Config struct {
 	Registry string `yaml:"registry" json:"registry,omitempty"`
 	// SLOs are the service's objectives, alerted on by burn rate. Default: none.
 	SLOs []SLO `yaml:"slo" json:"slo,omitempty"`
+	// Telemetry says where instances send traces. Default: to Slipway, which keeps them.
+	Telemetry Telemetry `yaml:"telemetry" json:"telemetry,omitempty"`
 }
 
 // Build describes how the service's binary is compiled into the artifact. Give

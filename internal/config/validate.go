@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 	c.validatePipelines(&ps)
 	c.validateEnvironments(&ps)
 	c.validateSLOs(&ps)
+	c.Telemetry.validate(&ps)
 	if c.Notify.Webhook != "" {
 		if _, err := c.Notify.WebhookURL(); err != nil {
 			ps.add("notify.webhook", "%v", err)

@@ -29,7 +29,7 @@ colour: blue
 			want: []string{
 				`slipway.yaml:9:5: environments[0].replica: unknown field "replica": did you mean "replicas"?`,
 				`slipway.yaml:11:26: environments[0].smoke[0].methd: unknown field "methd": did you mean "method"?`,
-				`slipway.yaml:12:1: colour: unknown field "colour": valid fields are artifacts, build, environments, notify, pipelines, registry, service, slo`,
+				`slipway.yaml:12:1: colour: unknown field "colour": valid fields are artifacts, build, environments, notify, pipelines, registry, service, slo, telemetry`,
 			},
 		},
 		{

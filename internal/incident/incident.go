@@ -51,8 +51,10 @@ type Incident struct {
 	StableVersion   string   `json:"stable_version"`
 	Rollout         string   `json:"rollout"`
 	Metrics         []Metric `json:"metrics"`
-	// Alert names the alert that opened the incident, when one did.
-	Alert string `json:"alert,omitempty"`
+	// Alert names the alert that opened the incident, when one did, and Labels
+	// are its labels.
+	Alert  string            `json:"alert,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
 
 	// Reason is why the rollout controller rolled back, in its words.
 	Reason           string `json:"reason,omitempty"`

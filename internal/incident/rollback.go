@@ -44,10 +44,10 @@ func RollbackFromEvent(e store.Event) (Rollback, error) {
 	return rb, nil
 }
 
-// firstFailure finds, in the journal of a rollout, the first verdict whose
-// readings showed the candidate failing (a failed check or errors counted) and the
-// first verdict that decided to roll back. Either is zero when the journal does
-// not hold it.
+// firstFailure finds, in the journal of a rollout, the first verdict with a
+// failing reading (a check that failed, even when the decision waited for more
+// samples) and the first verdict that decided to roll back. Either is zero when
+// the journal does not hold it.
 func firstFailure(events []store.Event) (failed, detected store.Event) {
 	for _, e := range events {
 		if e.Kind != "rollout.verdict" {
@@ -59,12 +59,7 @@ func firstFailure(events []store.Event) (failed, detected store.Event) {
 		}
 		erred := d.verdictFailed()
 		for _, c := range d.Checks {
-			if c.Errors > 0 || c.result() == "fail" {
-				erred = true
-			}
-		}
-		for _, r := range d.FailingRoutes {
-			if r.Errors > 0 {
+			if c.result() == "fail" {
 				erred = true
 			}
 		}

@@ -47,6 +47,11 @@ the commit being built: an invalid one fails that run and changes nothing.
 With --remote origin Slipway fetches that remote and follows its branches (the
 pushes of the whole team); release tags are pushed back to it.
 
+With --policy FILE (or $SLIPWAY_POLICY) the trusted keys and vulnerability
+gates of the environments that file names come from it - a file kept outside
+the repositories - instead of from slipway.yaml, so a commit cannot loosen what
+production accepts.
+
 The control plane runs in the foreground with readable logs, or with --detach in
 the background (pid and log under the state directory). Stopping it (Ctrl-C,
 SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
@@ -54,6 +59,7 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 		Example: `  slipway up                      # the service here, in the foreground
   slipway up --detach             # in the background; slipway down stops it
   slipway up --remote origin      # follow the team's pushes to origin
+  slipway up --policy /etc/slipway/policy.yaml   # keys and gates pinned outside the repo
   slipway up services/quotes services/billing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -62,6 +68,11 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 			}
 			if o.Services, err = serviceDirs(args); err != nil {
 				return err
+			}
+			if o.Policy != "" {
+				if o.Policy, err = filepath.Abs(o.Policy); err != nil {
+					return fmt.Errorf("up: --policy: %w", err)
+				}
 			}
 			if output != "text" && output != "json" {
 				return fmt.Errorf("-o %q: use text or json", output)
@@ -89,6 +100,7 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 	f.BoolVar(&detach, "detach", false, "run in the background: pid in <data>/slipway.pid (details in controlplane.json), log in <data>/slipway.log")
 	f.StringVar(&o.Remote, "remote", "", "follow this remote's branches (fetched every --poll) instead of the local ones")
 	f.DurationVar(&o.Poll, "poll", controlplane.DefaultPoll, "how often branches are read")
+	f.StringVar(&o.Policy, "policy", "", "a policy file pinned outside the repository: its environments' trusted keys and vulnerability gates override slipway.yaml's (default $SLIPWAY_POLICY)")
 	f.StringVar(&o.API, "api", "", "HOST:PORT of the control plane's HTTP listener (OTLP traces, Alertmanager webhooks); default: the last one, else a free loopback port")
 	f.StringVarP(&output, "output", "o", "text", "how to print where environments answer: text or json")
 	return cmd
@@ -166,6 +178,9 @@ func startDetached(cmd *cobra.Command, o controlplane.UpOptions, args []string, 
 	}
 	if o.API != "" {
 		childArgs = append(childArgs, "--api", o.API)
+	}
+	if o.Policy != "" {
+		childArgs = append(childArgs, "--policy", o.Policy)
 	}
 	childArgs = append(childArgs, o.Services...)
 	child := exec.Command(o.Slipway, childArgs...)

@@ -48,6 +48,10 @@ type Options struct {
 	// Notifier announces incidents; nil announces nothing. The configuration's
 	// notify.webhook is added to it.
 	Notifier notify.Notifier
+	// Policy is a policy file pinned outside the repositories (see
+	// config.PolicyFile): its environments' keys and gates override what a
+	// commit's slipway.yaml says. Empty: $SLIPWAY_POLICY, else none.
+	Policy string
 }
 
 // Plane is an opened control plane.
@@ -127,7 +131,12 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 		routers: map[string]*router.Client{}, providers: map[string]analysis.Provider{}, httpc: &http.Client{Timeout: 5 * time.Second}}
 	p.Incidents = &incident.Manager{Store: st, Notifier: notifier}
 	p.Rollouts = &rollout.Controller{Store: st, Router: p.splitter, Metrics: p.metrics, Out: o.Out}
-	p.Deployer = &deploy.Deployer{Config: cfg, Store: st, Artifacts: arts, Target: p.Target, Router: p.splitter,
+	pinned, err := config.LoadPolicyFile(o.Policy)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	p.Deployer = &deploy.Deployer{Config: cfg, Store: st, Artifacts: arts, Pinned: pinned, Target: p.Target, Router: p.splitter,
 		Rollouts: p.Rollouts, Dir: o.Data, Out: o.Out, RolledBack: p.openIncident}
 	return p, nil
 }

@@ -86,7 +86,7 @@ func openService(ctx context.Context, o UpOptions, dir string) (*service, error)
 	s.name = cfg.Service
 	s.log = o.Log.With("service", s.name)
 	out := logWriter{log: s.log}
-	p, err := Open(ctx, Options{Data: o.Data, Config: cfg, Out: out, Notifier: console.New(out)})
+	p, err := Open(ctx, Options{Data: o.Data, Config: cfg, Out: out, Notifier: console.New(out), Policy: o.Policy})
 	if err != nil {
 		return nil, fmt.Errorf("up: %s: %w", s.name, err)
 	}

@@ -41,6 +41,8 @@ type UpOptions struct {
 	// Alertmanager webhooks) listens; empty reuses the last address, else a free
 	// loopback port.
 	API string
+	// Policy is the pinned policy file (slipway up --policy); see Options.Policy.
+	Policy string
 }
 
 // DefaultPoll is how often a control plane reads branch heads by default.
@@ -148,7 +150,6 @@ func Up(ctx context.Context, o UpOptions) error {
 			return err
 		}
 		s.plane.api = api
-		s.plane.serveTelemetry(ctx, o.Log)
 		for _, other := range services {
 			if other.name == s.name {
 				s.close()

@@ -102,8 +102,8 @@ func (s Spec) Reference(r Reads) analysis.Series {
 	return r.Stable
 }
 
-// ComparedWith names what the candidate is judged against, for the journal.
-func (s Spec) ComparedWith() string {
+// comparedWith names what the candidate is judged against, for the journal.
+func (s Spec) comparedWith() string {
 	if s.HasBaseline() {
 		return fmt.Sprintf("a baseline of %s started with it (%d instances)", s.Stable.Version, len(s.Baseline.Instances()))
 	}

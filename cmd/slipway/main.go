@@ -62,5 +62,6 @@ func commands() []*cobra.Command {
 		newLogsCmd(),
 		newVersionCmd(),
 		newVerifyCmd(),
+		newSLOCmd(),
 	}
 }

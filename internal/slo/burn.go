@@ -61,7 +61,9 @@ func boundIndex(d time.Duration) int {
 
 // Window is how much budget one window burnt.
 type Window struct {
-	Span     time.Duration `json:"span"`
+	// Name is the span as rules write it: 5m, 1h, 3d.
+	Name     string        `json:"window"`
+	Span     time.Duration `json:"-"`
 	Requests float64       `json:"requests"`
 	Bad      float64       `json:"bad"`
 	// Burn is the bad ratio over the budget; 0 without requests.
@@ -94,7 +96,7 @@ func Assess(o Objective, sum SumFunc) []TierState {
 			return w
 		}
 		c := sum(span)
-		w := Window{Span: span, Requests: c.Requests, Bad: c.Bad(o)}
+		w := Window{Name: spanName(span), Span: span, Requests: c.Requests, Bad: c.Bad(o)}
 		if w.Requests > 0 && o.Budget() > 0 {
 			w.Burn = w.Bad / w.Requests / o.Budget()
 		}
@@ -108,12 +110,12 @@ func Assess(o Objective, sum SumFunc) []TierState {
 		switch {
 		case st.Long.Requests < min || st.Short.Requests < min:
 			st.Why = fmt.Sprintf("too little traffic to judge: %.0f requests in %s and %.0f in %s, %d needed in each",
-				st.Long.Requests, span(t.Long), st.Short.Requests, span(t.Short), o.MinRequests)
+				st.Long.Requests, spanName(t.Long), st.Short.Requests, spanName(t.Short), o.MinRequests)
 		case st.Long.Burn >= st.Rate && st.Short.Burn >= st.Rate:
 			st.Firing = true
-			st.Why = fmt.Sprintf("burning %.1fx over %s and %.1fx over %s, at or above %.3gx", st.Long.Burn, span(t.Long), st.Short.Burn, span(t.Short), st.Rate)
+			st.Why = fmt.Sprintf("burning %.1fx over %s and %.1fx over %s, at or above %.3gx", st.Long.Burn, spanName(t.Long), st.Short.Burn, spanName(t.Short), st.Rate)
 		default:
-			st.Why = fmt.Sprintf("burning %.1fx over %s and %.1fx over %s, below %.3gx in at least one", st.Long.Burn, span(t.Long), st.Short.Burn, span(t.Short), st.Rate)
+			st.Why = fmt.Sprintf("burning %.1fx over %s and %.1fx over %s, below %.3gx in at least one", st.Long.Burn, spanName(t.Long), st.Short.Burn, spanName(t.Short), st.Rate)
 		}
 		out = append(out, st)
 	}
@@ -121,7 +123,7 @@ func Assess(o Objective, sum SumFunc) []TierState {
 }
 
 // span writes a window the way rules name it: 5m, 1h, 3d.
-func span(d time.Duration) string {
+func spanName(d time.Duration) string {
 	switch {
 	case d%(24*time.Hour) == 0:
 		return fmt.Sprintf("%dd", d/(24*time.Hour))

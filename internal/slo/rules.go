@@ -83,7 +83,7 @@ func Rules(service, env string, objectives []Objective) RuleFile {
 			g.Rules = append(g.Rules, Rule{Record: RecordBadRatio + w, Expr: badRatio(o, sel, w), Labels: map[string]string{"slo": o.Name}})
 		}
 		for _, t := range Tiers {
-			long, short := span(t.Long), span(t.Short)
+			long, short := spanName(t.Long), spanName(t.Short)
 			threshold := fmt.Sprintf("%s * %s", fmtFloat(t.Rate(o.Period)), fmtFloat(o.Budget()))
 			expr := fmt.Sprintf(`(
   %[1]s%[2]s{%[3]s} >= (%[4]s)
@@ -96,12 +96,12 @@ and on (service, env, version) %[6]s%[5]s{%[8]s} >= %[7]d`, RecordBadRatio, long
 				Alert: AlertName,
 				Expr:  expr,
 				Labels: map[string]string{"slo": o.Name, "tier": t.Name, "severity": string(t.Severity),
-					"objective": fmtFloat(o.Target), "window": span(o.Period)},
+					"objective": fmtFloat(o.Target), "window": spanName(o.Period)},
 				Annotations: map[string]string{
 					"summary": fmt.Sprintf("%s {{ $labels.version }} in {{ $labels.env }} burns its %s budget %sx too fast (%s and %s windows)",
 						service, o.Name, fmtFloat(t.Rate(o.Period)), long, short),
 					"description": fmt.Sprintf("The %s objective (%s over %s) spends %g%% of its error budget in %s at this rate. Bad-request ratio over %s: {{ $value | humanizePercentage }}.",
-						o.Name, percent(o.Target), span(o.Period), t.Spend*100, long, long),
+						o.Name, percent(o.Target), spanName(o.Period), t.Spend*100, long, long),
 				},
 			})
 		}
@@ -125,7 +125,7 @@ func windowsOf() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range Tiers {
-		for _, w := range []string{span(t.Short), span(t.Long)} {
+		for _, w := range []string{spanName(t.Short), spanName(t.Long)} {
 			if !seen[w] {
 				seen[w] = true
 				out = append(out, w)

@@ -280,7 +280,7 @@ func TestGetUnknown(t *testing.T) {
 	if _, err := m.Resolve(context.Background(), "INC-404", incident.Resolution{Note: "done"}); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("Resolve(INC-404) = %v, want ErrNotFound", err)
 	}
-	if _, err := m.PostMortem(context.Background(), "INC-404", nil); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := m.PostMortem(context.Background(), "INC-404", incident.Sources{}); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("PostMortem(INC-404) = %v, want ErrNotFound", err)
 	}
 }

@@ -6,6 +6,8 @@
 #               without it, so a laptop without root still runs everything else)
 #   docker-registry  the registry push/pull tests run against a real OCI registry
 #               (distribution); they skip without it
+#   prometheus-alertmanager  the alert receiver's tests run a real Alertmanager
+#               posting to it; they skip without it
 set -euo pipefail
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -47,6 +49,16 @@ if ! need docker-registry && [ -z "${SLIPWAY_DOCKER_REGISTRY:-}" ]; then
     echo "test-deps: docker-registry not installed (apt-get install docker-registry); the registry tests will skip" >&2
   fi
 fi
+if ! need prometheus-alertmanager && ! need alertmanager && [ -z "${SLIPWAY_ALERTMANAGER:-}" ]; then
+  if can_apt; then
+    apt_install prometheus-alertmanager || echo "test-deps: could not install prometheus-alertmanager; the alert receiver's end-to-end tests will skip" >&2
+    # The package starts a system service where it can; the tests run their own.
+    (service prometheus-alertmanager stop || systemctl stop prometheus-alertmanager) >/dev/null 2>&1 || true
+  else
+    echo "test-deps: prometheus-alertmanager not installed (apt-get install prometheus-alertmanager); the alert receiver's end-to-end tests will skip" >&2
+  fi
+fi
 reg=$(command -v docker-registry >/dev/null 2>&1 && echo docker-registry || echo "no docker-registry")
 prom=$( { /usr/bin/prometheus --version 2>/dev/null || true; } | head -1)
-echo "test-deps: $(go version | cut -d' ' -f3), $(git --version), ${prom:-no prometheus}, $reg"
+am=$( { prometheus-alertmanager --version 2>/dev/null || alertmanager --version 2>/dev/null || true; } | head -1 | cut -d' ' -f1-3)
+echo "test-deps: $(go version | cut -d' ' -f3), $(git --version), ${prom:-no prometheus}, $reg, ${am:-no alertmanager}"

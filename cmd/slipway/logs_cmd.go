@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -19,18 +20,37 @@ import (
 func newLogsCmd() *cobra.Command {
 	var o logsOptions
 	cmd := &cobra.Command{
-		Use:   "logs --env ENV",
+		Use:   "logs --env ENV | --version VERSION [--level error]",
 		Short: "Print the output of an environment's instances: current, kept warm and candidate",
 		Long: `Print what the instances of a service running in ENV wrote: the current version's,
 the previous version's kept warm after a promotion, and a candidate's under rollout.
-With several instances each line starts with [version instance].`,
+With several instances each line starts with [version instance].
+
+--version alone (or a version no instance in ENV runs any more, rolled back or
+replaced) prints the logs its instances left in the state directory, in every
+environment or in ENV. --level keeps the lines at that level or above: JSON lines'
+"level" (or "severity", "lvl"), logfmt's level=, a Go "panic:" line as error;
+lines that state no level count as info.`,
 		Example: `  slipway logs --env prod --tail 50
-  slipway logs --env prod --version 1.12.1 --follow`,
+  slipway logs --env prod --version 1.12.1 --follow
+  slipway logs --version 1.12.0 --level error`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.env == "" {
-				return errors.New("logs: which environment? pass --env ENV (slipway status lists them)")
+			if o.env == "" && o.version == "" {
+				return errors.New("logs: which environment or version? pass --env ENV or --version VERSION (slipway status lists them)")
 			}
+			if o.levelName != "" {
+				l, err := parseLevel(o.levelName)
+				if err != nil {
+					return err
+				}
+				o.level = &l
+			}
+			data, err := dataDir(cmd)
+			if err != nil {
+				return err
+			}
+			o.data = data
 			st, err := openState(cmd)
 			if err != nil {
 				return err
@@ -46,6 +66,7 @@ With several instances each line starts with [version instance].`,
 	fl.StringVar(&o.service, "service", "", "the service, when several share the state directory")
 	fl.BoolVarP(&o.follow, "follow", "f", false, "keep printing new output until interrupted")
 	fl.IntVar(&o.tail, "tail", -1, "print only the last N lines of each instance first (-1: all)")
+	fl.StringVar(&o.levelName, "level", "", "only lines at this level or above: debug, info, warn or error")
 	cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 	cmd.RegisterFlagCompletionFunc("version", completeVersions)
 	cmd.RegisterFlagCompletionFunc("service", completeServices)
@@ -56,6 +77,9 @@ type logsOptions struct {
 	env, version, service string
 	follow                bool
 	tail                  int
+	levelName             string
+	level                 *slog.Level // nil: every line
+	data                  string      // the state directory
 
 	st   *store.Store
 	out  io.Writer
@@ -70,7 +94,7 @@ type logSource struct {
 }
 
 func (o *logsOptions) run(ctx context.Context) error {
-	srcs, err := o.sources(ctx)
+	srcs, err := o.find(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +123,7 @@ func (o *logsOptions) run(ctx context.Context) error {
 		}
 		// A rollout may have started or ended an instance since: follow what
 		// the deployment record names now.
-		if now, err := o.sources(ctx); err == nil {
+		if now, err := o.find(ctx); err == nil {
 			srcs = mergeSources(srcs, now)
 			prefix = prefix || len(srcs) > 1
 		}
@@ -248,6 +272,9 @@ func (o *logsOptions) lines(s *logSource, b []byte, prefix bool) {
 		return
 	}
 	for line := range strings.Lines(string(b[:i+1])) {
+		if o.level != nil && lineLevel([]byte(line)) < *o.level {
+			continue
+		}
 		if prefix {
 			fmt.Fprintf(o.out, "[%s] ", s.label)
 		}

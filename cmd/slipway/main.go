@@ -60,6 +60,7 @@ func commands() []*cobra.Command {
 		newRunsCmd(),
 		newRunCmd(),
 		newLogsCmd(),
+		newTracesCmd(),
 		newVersionCmd(),
 		newVerifyCmd(),
 		newSLOCmd(),

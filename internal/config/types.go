@@ -226,4 +226,8 @@ type PromQueries struct {
 type Notify struct {
 	// Webhook receives a JSON POST for every rollback and incident. Supports ${ENV}.
 	Webhook string `yaml:"webhook" json:"webhook,omitempty"`
+	// Slack keeps a channel per incident (see SlackNotify).
+	Slack *SlackNotify `yaml:"slack" json:"slack,omitempty"`
+	// PagerDuty pages for incidents and records deploys (see PagerDutyNotify).
+	PagerDuty *PagerDutyNotify `yaml:"pagerduty" json:"pagerduty,omitempty"`
 }

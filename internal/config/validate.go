@@ -54,11 +54,7 @@ func (c *Config) Validate() error {
 	c.validateEnvironments(&ps)
 	c.validateSLOs(&ps)
 	c.Telemetry.validate(&ps)
-	if c.Notify.Webhook != "" {
-		if _, err := c.Notify.WebhookURL(); err != nil {
-			ps.add("notify.webhook", "%v", err)
-		}
-	}
+	c.Notify.validate(&ps)
 	if c.Registry != "" {
 		if _, err := registry.ParseRepository(c.Registry); err != nil {
 			ps.add("registry", "%v", err)

@@ -39,6 +39,9 @@ func actor(ctx context.Context) (name string, person bool) {
 // Update adds a person's update to the incident's timeline, moving its status,
 // severity or commander when c says so, journals incident.updated and posts the
 // update in the incident's thread. Resolving and closing have their own methods.
+// A change the lifecycle refuses returns no incident; an incident returned with
+// an error is recorded, and only telling people failed (the same for Resolve and
+// Close).
 // The first person to post an update becomes the commander unless one is named.
 func (m *Manager) Update(ctx context.Context, id string, c Change) (Incident, error) {
 	c.Text = strings.TrimSpace(c.Text)
@@ -63,10 +66,10 @@ func (m *Manager) Update(ctx context.Context, id string, c Change) (Incident, er
 	}
 	if c.Status != "" && c.Status != inc.Status {
 		if err := checkMove(id, inc.Status, c.Status); err != nil {
-			return inc, err
+			return Incident{}, err
 		}
 	} else if inc.Status.Terminal() {
-		return inc, checkMove(id, inc.Status, inc.Status)
+		return Incident{}, checkMove(id, inc.Status, inc.Status)
 	}
 	now := m.now()
 	by, person := actor(ctx)
@@ -122,7 +125,7 @@ func (m *Manager) resolve(ctx context.Context, id string, r Resolution) (Inciden
 		return Incident{}, fmt.Errorf("resolve: %w", err)
 	}
 	if !inc.Status.Active() {
-		return inc, fmt.Errorf("resolve incident %s: %w at %s", id, ErrResolved, inc.ResolvedAt.Format(time.RFC3339))
+		return Incident{}, fmt.Errorf("resolve incident %s: %w at %s (%s)", id, ErrResolved, inc.ResolvedAt.Format(time.RFC3339), inc.Status)
 	}
 	now := m.now()
 	by, _ := actor(ctx)
@@ -179,7 +182,7 @@ func (m *Manager) Close(ctx context.Context, id, note string) (Incident, error) 
 		return Incident{}, fmt.Errorf("close: %w", err)
 	}
 	if err := checkMove(id, inc.Status, Closed); err != nil {
-		return inc, err
+		return Incident{}, err
 	}
 	now := m.now()
 	by, _ := actor(ctx)

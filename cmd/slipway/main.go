@@ -51,6 +51,7 @@ func commands() []*cobra.Command {
 		newStatusCmd(),
 		newHistoryCmd(),
 		newIncidentsCmd(),
+		newDoraCmd(),
 		newPromoteCmd(),
 		newRolloutCmd(),
 		newUndoCmd(),

@@ -130,6 +130,10 @@ func Open(ctx context.Context, o Options) (*Plane, error) {
 	p := &Plane{Data: o.Data, Config: cfg, Store: st, Artifacts: arts, Target: localrt.New(),
 		routers: map[string]*router.Client{}, providers: map[string]analysis.Provider{}, httpc: &http.Client{Timeout: 5 * time.Second}}
 	p.Incidents = &incident.Manager{Store: st, Notifier: notifier}
+	if err := ConfigureIncidents(p.Incidents, cfg, nil); err != nil {
+		st.Close()
+		return nil, err
+	}
 	p.Rollouts = &rollout.Controller{Store: st, Router: p.splitter, Metrics: p.metrics, Out: o.Out}
 	pinned, err := config.LoadPolicyFile(o.Policy)
 	if err != nil {
@@ -246,7 +250,7 @@ func (p *Plane) instances(ctx context.Context, service, env, version string) ([]
 // post-mortem, whoever drove the rollout.
 func (p *Plane) openIncident(ctx context.Context, r *rollout.Rollout) error {
 	inc, err := p.Incidents.OpenForRollout(ctx, r.ID)
-	if err != nil {
+	if err != nil && !p.announcementOnly(ctx, inc, err) {
 		return err
 	}
 	_, err = p.DraftPostMortem(ctx, inc.ID)

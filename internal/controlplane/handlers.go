@@ -22,8 +22,10 @@ func (s *service) handle(ctx context.Context, id int64, r Request) Finished {
 		return finished(outcome, err)
 	case OpRun:
 		return s.runNow(ctx, r)
+	case OpIncident:
+		return s.incidentOp(ctx, r)
 	}
-	return Finished{Error: fmt.Sprintf("unknown request %q: use promote, undo or run", r.Op)}
+	return Finished{Error: fmt.Sprintf("unknown request %q: use promote, undo, run or incident", r.Op)}
 }
 
 func finished(outcome string, err error) Finished {
@@ -67,6 +69,7 @@ func (s *service) promote(ctx context.Context, r Request) (string, error) {
 		return string(res.Outcome), fmt.Errorf("promote %s to %s: rolled back (%s)", r.Version, r.Env, res.Rollout.Reason)
 	}
 	if res.Outcome == deploy.Promoted || res.Outcome == deploy.Deployed {
+		s.plane.resolveFixed(ctx, r.Env, rel.Version)
 		s.redraftIncidents(ctx)
 	}
 	return string(res.Outcome), nil

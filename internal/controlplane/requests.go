@@ -27,6 +27,8 @@ type Request struct {
 	// Force and Reason clear a quarantine or replace a dead stable (promote).
 	Force  bool   `json:"force,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Incident is the change an incident request asks for (see incidents.go).
+	Incident *IncidentRequest `json:"incident,omitempty"`
 }
 
 // Request operations.
@@ -34,6 +36,8 @@ const (
 	OpPromote = "promote"
 	OpUndo    = "undo"
 	OpRun     = "run"
+	// OpIncident updates, resolves or closes an incident.
+	OpIncident = "incident"
 )
 
 // Finished is how a request ended.
@@ -61,6 +65,10 @@ func Submit(ctx context.Context, st *store.Store, r Request) (int64, error) {
 		msg = fmt.Sprintf("undo %s in %s requested", r.Service, r.Env)
 	case OpRun:
 		msg = fmt.Sprintf("pipeline run of %s %s requested", r.Service, r.Ref)
+	case OpIncident:
+		if r.Incident != nil {
+			msg = fmt.Sprintf("%s of incident %s requested", r.Incident.Action, r.Incident.ID)
+		}
 	}
 	if r.Reason != "" {
 		msg += ": " + r.Reason

@@ -166,6 +166,7 @@ func Up(ctx context.Context, o UpOptions) error {
 		}
 		info.Services = append(info.Services, s.info(ctx))
 	}
+	defer startAlerts(ctx, data, o.Log, api, services)()
 	info.Ready = true
 	if err := writeInfo(data, info); err != nil {
 		return err

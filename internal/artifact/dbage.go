@@ -41,12 +41,12 @@ func checkDBAge(p Policy, r Report, dgst string) error {
 	fix := fmt.Sprintf("update the OSV database (artifacts.vulndb or $%s) and release again: a new release is scanned anew", EnvVulnDB)
 	age, ok := r.DBAge()
 	if !ok {
-		return fmt.Errorf("%w: %s's gate accepts a database at most %s old (policy.vulnerabilities.max-db-age: %s), but the scan of %s does not say how old %s was: %s",
-			ErrStaleDB, p.env(), ageText(limit), g.MaxDBAge, dgst, r.DB, fix)
+		return fmt.Errorf("%w: %s's gate accepts a database at most %s old (%s: %s), but the scan of %s does not say how old %s was: %s",
+			ErrStaleDB, p.env(), ageText(limit), p.field("vulnerabilities.max-db-age"), g.MaxDBAge, dgst, r.DB, fix)
 	}
 	if age > limit {
-		return fmt.Errorf("%w: the scan of %s on %s used %s, last modified %s: %s old, and %s's gate accepts at most %s (policy.vulnerabilities.max-db-age: %s): %s",
-			ErrStaleDB, dgst, dateOf(r.ScannedAt), r.DB, dateOf(r.DBModified), ageText(age), p.env(), ageText(limit), g.MaxDBAge, fix)
+		return fmt.Errorf("%w: the scan of %s on %s used %s, last modified %s: %s old, and %s's gate accepts at most %s (%s: %s): %s",
+			ErrStaleDB, dgst, dateOf(r.ScannedAt), r.DB, dateOf(r.DBModified), ageText(age), p.env(), ageText(limit), p.field("vulnerabilities.max-db-age"), g.MaxDBAge, fix)
 	}
 	return nil
 }

@@ -27,6 +27,15 @@ func (s *Store) Image(ctx context.Context, digest string) (v1.Image, error) {
 	return img, nil
 }
 
+// KeyID is the fingerprint of the key the store signs with (see Fingerprint).
+func (s *Store) KeyID() (string, error) {
+	sg, err := s.signerOrDefault()
+	if err != nil {
+		return "", err
+	}
+	return Fingerprint(sg.PublicKey())
+}
+
 // SignAttestation signs payload (the DSSE pre-authentication encoding of an
 // attestation a registry push adds) with the store's signer, so that the one
 // public key that verifies the image's signature verifies its attestations.

@@ -25,7 +25,7 @@ type Judgement struct {
 
 // judge applies gate g to the findings of r at now. It returns every finding's
 // judgement and the error naming those that block, which wraps ErrVulnerable.
-func judge(g *config.VulnGate, r Report, now time.Time, env, dgst string) ([]Judgement, error) {
+func judge(g *config.VulnGate, r Report, now time.Time, env, where, dgst string) ([]Judgement, error) {
 	if g == nil {
 		return nil, nil
 	}
@@ -65,8 +65,8 @@ func judge(g *config.VulnGate, r Report, now time.Time, env, dgst string) ([]Jud
 	if len(blocked) == 0 {
 		return out, nil
 	}
-	return out, fmt.Errorf("%w: %s is refused by %s's gate (block: %s): %s; fix: upgrade the module to the fixed version and release again, or add environments[%s].policy.vulnerabilities.allow: [{id: ..., until: YYYY-MM-DD, reason: ...}]",
-		ErrVulnerable, dgst, env, g.Block, strings.Join(blocked, "; "), env)
+	return out, fmt.Errorf("%w: %s is refused by %s's gate (block: %s): %s; fix: upgrade the module to the fixed version and release again, or add to %s: [{id: ..., until: YYYY-MM-DD, reason: ...}]",
+		ErrVulnerable, dgst, env, g.Block, strings.Join(blocked, "; "), where)
 }
 
 func describeBlocked(f Finding, j Judgement) string {

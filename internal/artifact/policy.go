@@ -38,6 +38,9 @@ type Policy struct {
 	Vulnerabilities *config.VulnGate
 	// Now is the time allowances are judged at. Zero: time.Now().
 	Now time.Time
+	// From says where the policy was set, for messages that say what to
+	// change: a pinned policy file's path; empty for slipway.yaml.
+	From string
 }
 
 // PolicyFor reads the keys an environment's policy names: each a PEM public key
@@ -92,6 +95,15 @@ func (p Policy) env() string {
 		return "this environment"
 	}
 	return p.Env
+}
+
+// field names a field of the policy where a person changes it: in the pinned
+// policy file when the policy came from one, else in slipway.yaml.
+func (p Policy) field(name string) string {
+	if p.From != "" {
+		return fmt.Sprintf("%s in %s", name, p.From)
+	}
+	return fmt.Sprintf("environments[%s].policy.%s in slipway.yaml", p.Env, name)
 }
 
 func fingerprints(keys []TrustedKey) string {

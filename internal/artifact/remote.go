@@ -214,7 +214,11 @@ func remoteStatement(found registry.Attachments, d digest, keys []TrustedKey, p 
 		if at.PredicateType != pt {
 			continue
 		}
-		stmt, _, err := openDSSE(at.Envelope, keys, p, claimed)
+		named := at.KeyID
+		if named == "" {
+			named = claimed
+		}
+		stmt, _, err := openDSSE(at.Envelope, keys, p, named)
 		if err == nil {
 			err = statementAbout(stmt, d, pt)
 		}
@@ -222,7 +226,7 @@ func remoteStatement(found registry.Attachments, d digest, keys []TrustedKey, p 
 			return stmt, nil
 		}
 		if first == nil {
-			first = fmt.Errorf("the %s attestation at %s: %w: it was changed after signing, or signed by another key", pt, tag, err)
+			first = fmt.Errorf("the %s attestation at %s: %w", pt, tag, err)
 		}
 	}
 	if first == nil {

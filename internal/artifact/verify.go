@@ -72,8 +72,8 @@ func verifyWithAny(keys []TrustedKey, msg, sig []byte, claimed string, p Policy)
 	if claimed != "" {
 		who = "key " + claimed
 	}
-	return TrustedKey{}, fmt.Errorf("%w: signed by %s, which %s does not trust (trusted: %s): if that key is yours, add its public key to environments[%s].policy.keys; otherwise rebuild the release with a trusted key",
-		ErrUntrustedKey, who, p.env(), fingerprints(keys), p.Env)
+	return TrustedKey{}, fmt.Errorf("%w: signed by %s, which %s does not trust (trusted: %s): if that key is yours, add its public key to %s; otherwise rebuild the release with a trusted key",
+		ErrUntrustedKey, who, p.env(), fingerprints(keys), p.field("keys"))
 }
 
 // claimedKey is the signer fingerprint a signed payload names, if any.

@@ -17,6 +17,7 @@ type registrySource interface {
 	Image(ctx context.Context, digest string) (v1.Image, error)
 	SignAttestation(ctx context.Context, payload []byte) ([]byte, error)
 	VulnStatement(ctx context.Context, digest string) ([]byte, error)
+	KeyID() (string, error)
 }
 
 // push sends rel's artifact to the registry slipway.yaml names, when it names
@@ -39,6 +40,10 @@ func (e *Engine) push(ctx context.Context, rel *Release) error {
 	if err != nil {
 		return fmt.Errorf("release %s: push to %s: %w", rel.Version, e.Config.Registry, err)
 	}
+	keyID, err := src.KeyID()
+	if err != nil {
+		return fmt.Errorf("release %s: push to %s: %w", rel.Version, e.Config.Registry, err)
+	}
 	files := map[string][]byte{}
 	for _, p := range []string{rel.Artifact.Payload, rel.Artifact.Signature, rel.Artifact.SBOM, rel.Artifact.Provenance} {
 		b, err := os.ReadFile(p)
@@ -49,7 +54,7 @@ func (e *Engine) push(ctx context.Context, rel *Release) error {
 	}
 	pushed, err := registry.Push(ctx, e.Config.Registry, registry.Artifact{Image: img, Version: rel.Version,
 		Payload: files[rel.Artifact.Payload], Signature: strings.TrimSpace(string(files[rel.Artifact.Signature])),
-		SBOM: files[rel.Artifact.SBOM], Provenance: files[rel.Artifact.Provenance], Vuln: vuln, Sign: src.SignAttestation})
+		SBOM: files[rel.Artifact.SBOM], Provenance: files[rel.Artifact.Provenance], Vuln: vuln, KeyID: keyID, Sign: src.SignAttestation})
 	if err != nil {
 		return fmt.Errorf("release %s: %w", rel.Version, err)
 	}

@@ -27,7 +27,7 @@ func replicas(env *config.Environment) int {
 // scan binding but not the vulnerability gate again: an allowance that expired
 // since stops new deploys, never the recovery of what runs.
 func (d *Deployer) start(ctx context.Context, env string, a Artifact, n int, admit bool) ([]runtime.Instance, error) {
-	pol := d.policyOf(env)
+	pol, from := d.policyOf(env)
 	if !admit {
 		pol.Vulnerabilities = nil
 	}
@@ -35,6 +35,7 @@ func (d *Deployer) start(ctx context.Context, env string, a Artifact, n int, adm
 	if err != nil {
 		return nil, fmt.Errorf("refuse artifact: %w", err)
 	}
+	p.From = from
 	bin, err := d.extract(ctx, a, p, admit)
 	if err != nil {
 		return nil, fmt.Errorf("refuse artifact: %w", err)

@@ -18,15 +18,19 @@ type remoteExtractor interface {
 	ExtractFrom(ctx context.Context, repo, digest string, want artifact.Expect, destDir string, p artifact.Policy, opts ...registry.Option) (string, error)
 }
 
-// policyOf is the policy env is held to: the pinned policy file's when the
-// control plane was given one that covers env, else slipway.yaml's.
-func (d *Deployer) policyOf(env string) config.Policy {
+// policyOf is the policy env is held to - the pinned policy file's when the
+// control plane was given one that covers env, else slipway.yaml's - and
+// where it was set: the file, or "" for slipway.yaml.
+func (d *Deployer) policyOf(env string) (config.Policy, string) {
 	var fromRepo config.Policy
 	if e, ok := d.Config.Env(env); ok {
 		fromRepo = e.Policy
 	}
-	p, _ := d.Pinned.For(env, fromRepo)
-	return p
+	p, from := d.Pinned.For(env, fromRepo)
+	if from == "slipway.yaml" {
+		from = ""
+	}
+	return p, from
 }
 
 // extract verifies a against p and unpacks its binary. With registry: in

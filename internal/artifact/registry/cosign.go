@@ -42,6 +42,10 @@ const (
 	// attachmentKey annotates each attachment manifest with what it holds, so
 	// that a referrers listing tells them apart.
 	attachmentKey = "dev.slipway/attachment"
+	// keyKey annotates an attestation layer with the fingerprint of the key
+	// that signed it: a hint for messages (which key signed what no one
+	// trusts), never trusted itself. cosign ignores it.
+	keyKey = "dev.slipway/key"
 )
 
 // attachmentImage is a cosign-style image whose layers are the attachment's
@@ -71,9 +75,12 @@ func signatureLayer(payload []byte, sigB64 string) mutate.Addendum {
 }
 
 // attestationLayer is one DSSE envelope, annotated the way cosign attest does.
-func attestationLayer(envelope []byte, predicateType string) mutate.Addendum {
-	return mutate.Addendum{Layer: static.NewLayer(envelope, dsseType),
-		Annotations: map[string]string{cosignSigKey: "", predicateTypeKey: predicateType}}
+func attestationLayer(envelope []byte, predicateType, keyID string) mutate.Addendum {
+	ann := map[string]string{cosignSigKey: "", predicateTypeKey: predicateType}
+	if keyID != "" {
+		ann[keyKey] = keyID
+	}
+	return mutate.Addendum{Layer: static.NewLayer(envelope, dsseType), Annotations: ann}
 }
 
 // statement is an in-toto v1 statement.

@@ -92,9 +92,11 @@ type Signature struct {
 	Signature string // base64
 }
 
-// Attestation is one DSSE envelope with the predicate type it is annotated with.
+// Attestation is one DSSE envelope with the predicate type it is annotated
+// with, and the key it names (a hint, never trusted; may be empty).
 type Attestation struct {
 	PredicateType string
+	KeyID         string
 	Envelope      []byte
 }
 
@@ -146,7 +148,7 @@ func Find(ctx context.Context, ref string, opts ...Option) (Attachments, error) 
 			case suffix == "sig" && l.MediaType == simpleSigningType:
 				out.Signatures = append(out.Signatures, Signature{Payload: blob, Signature: l.Annotations[cosignSigKey]})
 			case suffix == "att" && l.MediaType == dsseType:
-				out.Attestations = append(out.Attestations, Attestation{PredicateType: l.Annotations[predicateTypeKey], Envelope: blob})
+				out.Attestations = append(out.Attestations, Attestation{PredicateType: l.Annotations[predicateTypeKey], KeyID: l.Annotations[keyKey], Envelope: blob})
 			case suffix == "sbom" && l.MediaType == cycloneDXType:
 				out.SBOM = blob
 			}

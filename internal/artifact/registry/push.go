@@ -37,6 +37,9 @@ type Artifact struct {
 	// (PredicateVuln) about the image's digest: the scan report the artifact
 	// store verified. Nil pushes no scan attestation.
 	Vuln []byte
+	// KeyID names the key Sign signs with (its fingerprint), recorded beside
+	// each attestation as a hint for messages; empty records none.
+	KeyID string
 	// Sign signs the attestations (DSSE envelopes) with the artifact's key.
 	Sign SignFunc
 }
@@ -140,7 +143,7 @@ func Push(ctx context.Context, repo string, a Artifact, opts ...Option) (Pushed,
 			if err != nil {
 				return Pushed{}, fmt.Errorf("push %s to %s: %w", d, repo, err)
 			}
-			layers = append(layers, attestationLayer(env, st.predicate))
+			layers = append(layers, attestationLayer(env, st.predicate, a.KeyID))
 		}
 		att, err := attachmentImage(*subject, "attestations", layers...)
 		if err != nil {

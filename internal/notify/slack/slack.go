@@ -1,6 +1,8 @@
 // Package slack posts notifications to Slack through its Web API
-// (chat.postMessage), and creates the incident channel (conversations.create)
-// when an incident is announced.
+// (chat.postMessage), creates the incident channel (conversations.create) when an
+// incident is announced, and keeps an incident's conversation: the summary at the
+// top of its channel, updates threaded under it (thread_ts), the summary edited in
+// place (chat.update) as the incident moves on.
 //
 // The bot token needs the chat:write and channels:manage scopes. It travels only in
 // the Authorization header, never in a request body, a log line or an error.

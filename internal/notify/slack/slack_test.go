@@ -11,11 +11,14 @@ import (
 	"github.com/slipway/slipway/internal/notify"
 	"github.com/slipway/slipway/internal/notify/notifytest"
 	"github.com/slipway/slipway/internal/notify/slack"
+	"github.com/slipway/slipway/internal/notify/slack/slacktest"
 )
 
-func newNotifier(t *testing.T, f *fakeSlack, opts ...slack.Option) *slack.Notifier {
+const token = "xoxb-1111-2222-secretpart"
+
+func newNotifier(t *testing.T, f *slacktest.Server, opts ...slack.Option) *slack.Notifier {
 	t.Helper()
-	n, err := slack.New(token, append([]slack.Option{slack.WithAPIURL(f.url()), slack.WithChannel("#deploys")}, opts...)...)
+	n, err := slack.New(token, append([]slack.Option{slack.WithAPIURL(f.URL()), slack.WithChannel("#deploys")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,13 +27,13 @@ func newNotifier(t *testing.T, f *fakeSlack, opts ...slack.Option) *slack.Notifi
 
 func TestConformance(t *testing.T) {
 	notifytest.Run(t, func(t *testing.T) (notify.Notifier, notifytest.Received) {
-		f := newFakeSlack(t, "#deploys", notifytest.Full().Channel)
-		return newNotifier(t, f), f.received
+		f := slacktest.New(t, token, "#deploys", notifytest.Full().Channel)
+		return newNotifier(t, f), f.Received
 	})
 }
 
 func TestPostShape(t *testing.T) {
-	f := newFakeSlack(t, "#deploys")
+	f := slacktest.New(t, token, "#deploys")
 	n := newNotifier(t, f)
 	m := notify.Message{
 		Kind: notify.KindRollback, Severity: notify.SeverityCritical, Title: "Canary degradation detected",
@@ -40,12 +43,13 @@ func TestPostShape(t *testing.T) {
 	if err := n.Notify(t.Context(), m); err != nil {
 		t.Fatalf("Notify() = %v", err)
 	}
-	posts := f.seenPosts()
+	posts := f.Posts()
 	if len(posts) != 1 {
 		t.Fatalf("Slack got %d posts, want 1", len(posts))
 	}
-	want := post{
+	want := slacktest.Post{
 		Channel: "#deploys",
+		TS:      "1764151680.000001",
 		Text:    "[ALERT] Canary degradation detected | Service: contract-api | Version: 1.12.0 | Action: rollback initiated\nerror rate &lt;5%&gt; &amp; rising",
 		Blocks: []map[string]any{
 			{"type": "header", "text": map[string]any{"type": "plain_text", "text": "Canary degradation detected", "emoji": true}},
@@ -74,18 +78,18 @@ func TestIncidentCreatesChannel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeSlack(t, tt.existing...)
+			f := slacktest.New(t, token, tt.existing...)
 			n := newNotifier(t, f)
 			m := notifytest.Full()
 			m.Kind = notify.KindIncident
 			if err := n.Notify(t.Context(), m); err != nil {
 				t.Fatalf("Notify(incident) = %v", err)
 			}
-			if diff := cmp.Diff([]string{"incident-contract-api-2026-11-26"}, f.seenCreates()); diff != "" {
+			if diff := cmp.Diff([]string{"incident-contract-api-2026-11-26"}, f.Creates()); diff != "" {
 				t.Errorf("conversations.create names (-want +got):\n%s", diff)
 			}
 			var got []string
-			for _, p := range f.seenPosts() {
+			for _, p := range f.Posts() {
 				got = append(got, p.Channel)
 			}
 			if diff := cmp.Diff([]string{tt.wantChannel, "#deploys"}, got); diff != "" {
@@ -109,7 +113,7 @@ func TestAPIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeSlack(t, "#deploys")
+			f := slacktest.New(t, token, "#deploys")
 			err := newNotifier(t, f).Notify(t.Context(), tt.m)
 			var apiErr *slack.APIError
 			if !errors.As(err, &apiErr) || apiErr.Code != tt.wantCode {
@@ -126,8 +130,8 @@ func TestAPIErrors(t *testing.T) {
 }
 
 func TestNoChannel(t *testing.T) {
-	f := newFakeSlack(t)
-	n, err := slack.New(token, slack.WithAPIURL(f.url()))
+	f := slacktest.New(t, token)
+	n, err := slack.New(token, slack.WithAPIURL(f.URL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,20 +141,20 @@ func TestNoChannel(t *testing.T) {
 }
 
 func TestRateLimitRetried(t *testing.T) {
-	f := newFakeSlack(t, "#deploys")
-	f.rateLimit = 1
+	f := slacktest.New(t, token, "#deploys")
+	f.RateLimit(1)
 	if err := newNotifier(t, f).Notify(t.Context(), notify.Message{Title: "x"}); err != nil {
 		t.Fatalf("Notify() after a 429 answer = %v, want nil", err)
 	}
-	if n := len(f.seenPosts()); n != 1 {
+	if n := len(f.Posts()); n != 1 {
 		t.Errorf("Slack got %d posts, want 1", n)
 	}
 }
 
 func TestServerDown(t *testing.T) {
-	f := newFakeSlack(t, "#deploys")
+	f := slacktest.New(t, token, "#deploys")
 	n := newNotifier(t, f, slack.WithHTTPClient(&http.Client{}))
-	f.srv.Close()
+	f.Close()
 	err := n.Notify(context.Background(), notify.Message{Title: "x"})
 	if err == nil || !strings.Contains(err.Error(), "slack chat.postMessage in #deploys") {
 		t.Fatalf("Notify() to a closed server = %v, want an error naming the call", err)

@@ -11,12 +11,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
@@ -56,8 +61,11 @@ func signed(t *testing.T, key *ecdsa.PrivateKey, version string) registry.Artifa
 	}
 	prov := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"contract-api","digest":{"sha256":%q}}],`+
 		`"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"buildType":"https://slipway.dev/buildtypes/go-binary/v1"},"runDetails":{"builder":{"id":"slipway"}}}}`, h.Hex)
+	vuln := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"contract-api","digest":{"sha256":%q}}],`+
+		`"predicateType":%q,"predicate":{"scanner":{"uri":"https://pkg.go.dev/golang.org/x/vuln/cmd/govulncheck","result":{"findings":[]}}}}`, h.Hex, registry.PredicateVuln)
 	return registry.Artifact{Image: img, Version: version, Payload: p, Signature: base64.StdEncoding.EncodeToString(sig),
-		SBOM: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"golang.org/x/text"}]}`), Provenance: []byte(prov), Sign: sign}
+		SBOM: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"golang.org/x/text"}]}`), Provenance: []byte(prov),
+		Vuln: []byte(vuln), Sign: sign}
 }
 
 func newKey(t *testing.T) (*ecdsa.PrivateKey, []byte) {
@@ -125,6 +133,9 @@ func TestPushPull(t *testing.T) {
 	if err != nil || !bytes.Equal(provStmt, a.Provenance) {
 		t.Errorf("Verify(slsa) = %s, %v; want the provenance as built", provStmt, err)
 	}
+	if vulnStmt, err := found.Verify(registry.PredicateVuln, pub); err != nil || !bytes.Equal(vulnStmt, a.Vuln) {
+		t.Errorf("Verify(vuln) = %s, %v; want the scan statement pushed", vulnStmt, err)
+	}
 	if _, err := found.Verify(registry.PredicateSLSA, other); !errors.Is(err, registry.ErrBadSignature) {
 		t.Errorf("Verify(slsa) with another key: err = %v, want ErrBadSignature", err)
 	}
@@ -142,6 +153,12 @@ func TestPushPull(t *testing.T) {
 	}
 	if len(refs) != 3 || !kinds["signature"] || !kinds["attestations"] || !kinds["sbom"] {
 		t.Errorf("Referrers = %+v, want the signature, attestations and sbom manifests", refs)
+	}
+
+	// distribution 2.8 has no referrers API: the attachments are listed in
+	// the referrers tag scheme's index.
+	if _, err := remote.Head(mustTag(t, repo+":sha256-"+h.Hex)); err != nil {
+		t.Errorf("referrers tag %s:sha256-%s: %v, want the fallback index", repo, h.Hex, err)
 	}
 
 	// Pushing again changes nothing: same references, same attestations.
@@ -226,5 +243,41 @@ func TestParseRepository(t *testing.T) {
 		case tt.err == "" && (err != nil || got.String() != tt.want):
 			t.Errorf("ParseRepository(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+func mustTag(t *testing.T, s string) name.Tag {
+	t.Helper()
+	tag, err := name.NewTag(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+// TestReferrersAPI pushes to a registry that has the OCI 1.1 referrers API
+// (go-containerregistry's, with referrers enabled): the attachments are found
+// through the API, and no referrers tag is written.
+func TestReferrersAPI(t *testing.T) {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.WithReferrersSupport(true), ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	ctx := context.Background()
+	key, pub := newKey(t)
+	a := signed(t, key, "2.0.0")
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/contract-api"
+	pushed, err := registry.Push(ctx, repo, a)
+	if err != nil {
+		t.Fatalf("Push: %v", err)
+	}
+	refs, err := registry.Referrers(ctx, pushed.Ref)
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("Referrers = %+v, %v; want the signature, attestations and sbom", refs, err)
+	}
+	h, _ := a.Image.Digest()
+	if _, err := remote.Head(mustTag(t, repo+":sha256-"+h.Hex)); err == nil {
+		t.Errorf("a referrers tag sha256-%s was written to a registry with the referrers API", h.Hex)
+	}
+	if _, err := registry.Pull(ctx, pushed.Ref, pub); err != nil {
+		t.Errorf("Pull: %v", err)
 	}
 }

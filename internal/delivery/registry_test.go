@@ -53,7 +53,7 @@ func TestReleasePushesToRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pt := range []string{registry.PredicateCycloneDX, registry.PredicateSLSA} {
+	for _, pt := range []string{registry.PredicateCycloneDX, registry.PredicateSLSA, registry.PredicateVuln} {
 		if _, err := found.Verify(pt, arts.PublicKey()); err != nil {
 			t.Errorf("attestation %s: %v", pt, err)
 		}

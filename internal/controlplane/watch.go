@@ -37,6 +37,7 @@ type refsRecord struct {
 func (s *service) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.releaseLoop(ctx) })
+	wg.Go(func() { s.followDeploys(ctx) })
 	s.resumeRollouts(ctx)
 
 	var known refsRecord

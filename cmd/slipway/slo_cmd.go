@@ -189,6 +189,7 @@ per minute; this command only reads them.`,
 	}
 	cmd.Flags().StringVar(&env, "env", "", "only this environment")
 	cmd.Flags().StringVar(&service, "service", "", "the service, when several share the state directory")
+	cmd.RegisterFlagCompletionFunc("service", completeServices)
 	addOutputFlag(cmd)
 	return cmd
 }

@@ -58,7 +58,9 @@ func TestAlertsReachTheControlPlane(t *testing.T) {
 	if _, ok := amtest.Binary(); !ok {
 		t.Skip("Alertmanager not installed (apt-get install prometheus-alertmanager; scripts/test-deps.sh does)")
 	}
-	defer func(d time.Duration) { sloInterval = d }(sloInterval)
+	// Restored after the control plane stops (cleanups run last in, first out).
+	prev := sloInterval
+	t.Cleanup(func() { sloInterval = prev })
 	sloInterval = 200 * time.Millisecond
 	ctx := context.Background()
 	repo, err := vcs.Init(ctx, filepath.Join(t.TempDir(), "svc"))

@@ -1,7 +1,9 @@
 // Package main (command quote-api) serves price quotes over HTTP.
 //
 // It listens on HOST:PORT (default 127.0.0.1:8080), logs JSON to stderr and shuts
-// down gracefully on SIGTERM or interrupt. The version is stamped at build time:
+// down gracefully on SIGTERM or interrupt. QUOTE_API_FAULT_ERROR_RATE (0.005) and
+// QUOTE_API_FAULT_JITTER (20ms) inject errors and latency noise on the /v1/ routes,
+// to rehearse canary analysis on noisy traffic. The version is stamped at build time:
 //
 //	go build -ldflags "-X main.version=1.0.0" ./cmd/quote-api
 package main
@@ -28,12 +30,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("service", "quote-api", "version", version)
+	faults, err := httpapi.FaultsFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("fault setting", "err", err)
+		os.Exit(2)
+	}
 	ln, err := net.Listen("tcp", listenAddr(os.Getenv))
 	if err != nil {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	if err := serve(ctx, log, ln); err != nil {
+	if err := serve(ctx, log, ln, faults); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
@@ -52,9 +59,9 @@ func listenAddr(getenv func(string) string) string {
 }
 
 // serve answers on ln until ctx is cancelled, then drains in-flight requests.
-func serve(ctx context.Context, log *slog.Logger, ln net.Listener) error {
+func serve(ctx context.Context, log *slog.Logger, ln net.Listener, faults httpapi.Faults) error {
 	srv := &http.Server{
-		Handler:           httpapi.New(log, version, nil),
+		Handler:           faults.Wrap(httpapi.New(log, version, nil)),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      15 * time.Second,
 	}

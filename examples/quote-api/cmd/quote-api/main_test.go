@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"quote-api/internal/httpapi"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -27,7 +29,7 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), ln) }()
+	go func() { done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), ln, httpapi.Faults{}) }()
 	resp, err := http.Get("http://" + ln.Addr().String() + "/health/ready")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /health/ready = %v, %v; want 200", resp, err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -130,7 +132,7 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	if inc.Service != "contract-api" || inc.Env != "prod" || inc.AffectedVersion != "1.12.0" || inc.StableVersion != "1.11.3" ||
-		!inc.RollbackExecuted || inc.Status != incident.Stabilized || inc.OpenedAt.IsZero() || len(inc.Metrics) == 0 ||
+		!inc.RollbackExecuted || inc.Status != incident.Resolved || inc.FixVersion != "1.12.1" || inc.OpenedAt.IsZero() || len(inc.Metrics) == 0 ||
 		inc.Metrics[0].Name != "error-rate" || inc.Metrics[0].Value <= inc.Metrics[0].Threshold {
 		t.Errorf("incident = %+v", inc)
 	}
@@ -139,8 +141,8 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"# Post-mortem:", "## Summary", "## Timeline", "## Metrics at each decision",
-		"## Changes in 1.12.0", "## Root cause", "## Action items"} {
+	for _, section := range []string{"# Post-mortem:", "## Summary", "## Response", "## Timeline", "## Deciding metrics",
+		"## Changes in 1.12.0", "## Fix", "## Root cause", "## Action items", "**Fix 1.12.1 by:** Ana Souza", "Ana Souza"} {
 		if !bytes.Contains(pm, []byte(section)) {
 			t.Errorf("post-mortem lacks %q", section)
 		}
@@ -156,6 +158,16 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 	}
 	if !bytes.Contains(pm, []byte("feat(domain): add contract rule validation")) {
 		t.Errorf("post-mortem misses the feature commit")
+	}
+	// The impact is measured like the users measured it: the seconds from their
+	// first failure to traffic back on stable fit in the bound the journal gives.
+	if m := regexp.MustCompile(`Users met errors for at most ([0-9.]+) s`).FindSubmatch(pm); m == nil {
+		t.Errorf("post-mortem does not bound the time users met errors")
+	} else if bound, _ := strconv.ParseFloat(string(m[1]), 64); bound+0.1 < s.DetectSeconds {
+		t.Errorf("post-mortem bounds the errors to %.1f s, users saw them for %.1f s", bound, s.DetectSeconds)
+	}
+	if html, err := os.ReadFile(strings.TrimSuffix(s.PostMortem, ".md") + ".html"); err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("post-mortem HTML with its chart beside the markdown: %v", err)
 	}
 	// The errors were measured where the bug is: the validation route.
 	if !bytes.Contains(pm, []byte("**Where.**")) || !bytes.Contains(pm, []byte("`POST /v1/contracts/validate`")) {

@@ -26,6 +26,13 @@ const (
 	baseTag    = "v1.11.3"
 )
 
+// The story's people, as git records them: the engineer writes the rule, its fix
+// and merges both; the tech lead wrote the service as it stands on Monday.
+const (
+	engineer = "Ana Souza <ana@contract-api.example>"
+	techLead = "Rui Costa <rui@contract-api.example>"
+)
+
 // Run plays the story and returns its summary. The last line it prints is the
 // one-line outcome scripts can check.
 func Run(ctx context.Context, o Options) (*Summary, error) {
@@ -190,6 +197,7 @@ func (e *env) merge(ctx context.Context, repo *vcs.Repo, branch string) (string,
 	if err := repo.Checkout(ctx, "main"); err != nil {
 		return "", err
 	}
+	repo.Identity = engineer
 	hash, err := repo.Merge(ctx, branch, fmt.Sprintf("Merge branch '%s'", branch))
 	if err != nil {
 		return "", err
@@ -237,6 +245,7 @@ func (e *env) createRepo(ctx context.Context) (*vcs.Repo, error) {
 	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(".slipway/\n"), 0o644); err != nil {
 		return nil, err
 	}
+	repo.Identity = techLead
 	if _, err := repo.CommitAll(ctx, "feat: contract-api 1.11 with contract validation rules", time.Time{}); err != nil {
 		return nil, err
 	}
@@ -267,6 +276,7 @@ func (e *env) commitChapter(ctx context.Context, repo *vcs.Repo, branch, chapter
 	if err := copyTree(src, repo.Dir, func(rel string) bool { return rel == "COMMIT_MSG" }); err != nil {
 		return "", err
 	}
+	repo.Identity = engineer
 	hash, err := repo.CommitAll(ctx, string(msg), time.Time{})
 	if err != nil {
 		return "", err

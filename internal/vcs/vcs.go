@@ -29,6 +29,9 @@ var ErrNotFound = errors.New("not found")
 type Repo struct {
 	// Dir is the work tree's root directory.
 	Dir string
+	// Identity, as "Name <email>", is who CommitAll and Merge record as author and
+	// committer. Empty: the environment's GIT_AUTHOR_NAME and friends, else Slipway.
+	Identity string
 
 	stampOnce sync.Once
 	stampMu   sync.Mutex
@@ -105,15 +108,21 @@ func (r *Repo) gitBytes(ctx context.Context, env []string, stdin []byte, args ..
 
 // commitEnv returns the identity and, when when is set, the fixed dates a commit is
 // recorded with, so the same tree and message always produce the same hash.
-func commitEnv(when time.Time) []string {
+func (r *Repo) commitEnv(when time.Time) []string {
 	var env []string
+	name, email, named := parseAuthor(r.Identity)
 	for _, kv := range [][2]string{
 		{"GIT_AUTHOR_NAME", identityName},
 		{"GIT_AUTHOR_EMAIL", identityEmail},
 		{"GIT_COMMITTER_NAME", identityName},
 		{"GIT_COMMITTER_EMAIL", identityEmail},
 	} {
-		if os.Getenv(kv[0]) == "" {
+		switch {
+		case named && strings.HasSuffix(kv[0], "_NAME"):
+			env = append(env, kv[0]+"="+name)
+		case named:
+			env = append(env, kv[0]+"="+email)
+		case os.Getenv(kv[0]) == "":
 			env = append(env, kv[0]+"="+kv[1])
 		}
 	}
@@ -122,6 +131,15 @@ func commitEnv(when time.Time) []string {
 		env = append(env, "GIT_AUTHOR_DATE="+d, "GIT_COMMITTER_DATE="+d)
 	}
 	return env
+}
+
+// parseAuthor splits "Name <email>"; ok is false when a is not of that form.
+func parseAuthor(a string) (name, email string, ok bool) {
+	name, rest, found := strings.Cut(strings.TrimSpace(a), " <")
+	if !found || !strings.HasSuffix(rest, ">") || strings.TrimSpace(name) == "" || len(rest) < 2 {
+		return "", "", false
+	}
+	return strings.TrimSpace(name), strings.TrimSuffix(rest, ">"), true
 }
 
 // CommitAll stages every change in the work tree and commits it with msg. A non-zero
@@ -133,7 +151,7 @@ func (r *Repo) CommitAll(ctx context.Context, msg string, when time.Time) (strin
 	if _, err := r.git(ctx, nil, "add", "-A"); err != nil {
 		return "", fmt.Errorf("commit in %s: %w", r.Dir, err)
 	}
-	if _, err := r.gitBytes(ctx, commitEnv(when), []byte(msg), "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-F", "-"); err != nil {
+	if _, err := r.gitBytes(ctx, r.commitEnv(when), []byte(msg), "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-F", "-"); err != nil {
 		return "", fmt.Errorf("commit in %s: %w", r.Dir, err)
 	}
 	return r.Head(ctx)
@@ -169,7 +187,7 @@ func (r *Repo) Merge(ctx context.Context, branch, msg string) (string, error) {
 	if msg == "" {
 		msg = "Merge branch '" + branch + "'"
 	}
-	if _, err := r.git(ctx, commitEnv(time.Time{}), "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m", msg, branch); err != nil {
+	if _, err := r.git(ctx, r.commitEnv(time.Time{}), "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m", msg, branch); err != nil {
 		_, _ = r.git(ctx, nil, "merge", "--abort")
 		return "", fmt.Errorf("merge %s: %w", branch, err)
 	}

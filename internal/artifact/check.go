@@ -13,9 +13,12 @@ import (
 // vulnerabilities; a failed check does not stop the later ones, except that
 // the vulnerability gate judges only a report whose statement verified.
 type Verification struct {
-	Digest  string        `json:"digest"`
-	Ref     string        `json:"ref,omitempty"`
-	Env     string        `json:"env,omitempty"`
+	Digest string `json:"digest"`
+	Ref    string `json:"ref,omitempty"`
+	Env    string `json:"env,omitempty"`
+	// From is the pinned policy file the environment's policy came from;
+	// empty for slipway.yaml.
+	From    string        `json:"policy_from,omitempty"`
 	OK      bool          `json:"ok"`
 	Trusted []TrustedKey  `json:"trusted_keys"`
 	Checks  []CheckResult `json:"checks"`
@@ -56,7 +59,7 @@ func (v Verification) Err() error {
 // The error is the first failed check's, or one wrapping ErrNotFound when the
 // store does not hold the digest; the Verification lists every check.
 func (s *Store) Check(ctx context.Context, dgst string, p Policy) (Verification, error) {
-	v := Verification{Digest: dgst, Env: p.Env}
+	v := Verification{Digest: dgst, Env: p.Env, From: p.From}
 	if err := ctx.Err(); err != nil {
 		return v, err
 	}

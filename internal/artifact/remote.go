@@ -42,7 +42,7 @@ type Expect struct {
 // It returns the image, checked, when the digest check passed.
 func (s *Store) CheckRemote(ctx context.Context, repo, dgst string, want Expect, p Policy, opts ...registry.Option) (Verification, v1.Image, error) {
 	ref := repo + "@" + dgst
-	v := Verification{Digest: dgst, Ref: ref, Env: p.Env}
+	v := Verification{Digest: dgst, Ref: ref, Env: p.Env, From: p.From}
 	d, err := parseDigest(dgst)
 	if err != nil {
 		return v, nil, fmt.Errorf("verify %s: %w", ref, err)

@@ -8,6 +8,8 @@
 #               (distribution); they skip without it
 #   prometheus-alertmanager  the alert receiver's tests run a real Alertmanager
 #               posting to it; they skip without it
+#   cosign      cosign verify and verify-attestation check a pushed artifact; the
+#               test skips without it
 set -euo pipefail
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -57,6 +59,13 @@ if ! need prometheus-alertmanager && ! need alertmanager && [ -z "${SLIPWAY_ALER
   else
     echo "test-deps: prometheus-alertmanager not installed (apt-get install prometheus-alertmanager); the alert receiver's end-to-end tests will skip" >&2
   fi
+fi
+# cosign checks that Slipway's registry artifacts verify with the real cosign; a
+# one-time go install (a few minutes cold), then found in $(go env GOPATH)/bin.
+cosign_bin="$(go env GOPATH)/bin/cosign"
+if ! need cosign && ! [ -x "$cosign_bin" ] && [ -z "${SLIPWAY_COSIGN:-}" ]; then
+  go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3 ||
+    echo "test-deps: could not install cosign; the cosign interoperability test will skip" >&2
 fi
 reg=$(command -v docker-registry >/dev/null 2>&1 && echo docker-registry || echo "no docker-registry")
 prom=$( { /usr/bin/prometheus --version 2>/dev/null || true; } | head -1)

@@ -45,7 +45,8 @@ func TestCompletion(t *testing.T) {
 	}{
 		{[]string{"rollout", "status", ""}, []string{"ro-1", "ro-3"}},
 		{[]string{"rollout", "pause", ""}, []string{"ro-3"}}, // ro-1 has ended
-		{[]string{"incidents", ""}, []string{"INC-1"}},
+		{[]string{"incidents", ""}, []string{"close", "resolve", "update", "INC-1"}},
+		{[]string{"incidents", "resolve", ""}, []string{"INC-1"}},
 		{[]string{"logs", "--env", ""}, []string{"dev", "staging", "prod"}},
 		{[]string{"logs", "--service", "quote-api", "--env", ""}, []string{"dev", "prod"}},
 		{[]string{"logs", "--env", "prod", "--version", "1.12"}, []string{"1.12.0", "1.12.1"}},

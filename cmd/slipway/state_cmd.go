@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/runtime"
 	localrt "github.com/slipway/slipway/internal/runtime/local"
 	"github.com/slipway/slipway/internal/store"
@@ -87,69 +84,6 @@ func newHistoryCmd() *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 	cmd.RegisterFlagCompletionFunc("rollout", completeRollouts)
 	cmd.RegisterFlagCompletionFunc("incident", completeIncidents)
-	addOutputFlag(cmd)
-	return cmd
-}
-
-func newIncidentsCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:               "incidents [ID]",
-		Short:             "List incidents, or show one with its impacted metrics",
-		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeIncidents,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := outputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			st, err := openState(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			m := &incident.Manager{Store: st}
-			out := cmd.OutOrStdout()
-			if len(args) == 1 {
-				in, err := m.Get(cmd.Context(), args[0])
-				if errors.Is(err, incident.ErrNotFound) {
-					return fmt.Errorf("no incident %s (slipway incidents lists them)", args[0])
-				}
-				if err != nil {
-					return err
-				}
-				if format == outputJSON {
-					return writeJSON(out, in)
-				}
-				fmt.Fprintf(out, "%s  %s\nstatus:    %s (severity %s)\nservice:   %s in %s\nopened:    %s\nmitigated: %s\naffected:  %s (stable %s), rollout %s, rollback executed: %v\nchannel:   %s\n",
-					in.ID, in.Title, in.Status, in.Severity, in.Service, in.Env, in.OpenedAt.Local().Format(time.DateTime),
-					in.MitigatedAt.Local().Format(time.DateTime), in.AffectedVersion, in.StableVersion, in.Rollout, in.RollbackExecuted, in.Channel)
-				for _, mt := range in.Metrics {
-					fmt.Fprintf(out, "metric:    %s = %.4g (threshold %.4g) on %.0f requests, %.0f errors\n", mt.Name, mt.Value, mt.Threshold, mt.Samples, mt.Errors)
-				}
-				if in.Summary != "" {
-					fmt.Fprintf(out, "summary:   %s\n", in.Summary)
-				}
-				return nil
-			}
-			incs, err := m.List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if format == outputJSON {
-				if incs == nil {
-					incs = []incident.Incident{}
-				}
-				return writeJSON(out, map[string]any{"incidents": incs})
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tSERVICE\tENV\tAFFECTED\tSTABLE\tOPENED\tTITLE")
-			for _, in := range incs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Status, in.Service, in.Env, in.AffectedVersion, in.StableVersion,
-					in.OpenedAt.Local().Format(time.DateTime), in.Title)
-			}
-			return tw.Flush()
-		},
-	}
 	addOutputFlag(cmd)
 	return cmd
 }

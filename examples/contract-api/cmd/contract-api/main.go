@@ -1,7 +1,9 @@
 // Package main (command contract-api) serves the contract validation API.
 //
 // It listens on HOST:PORT (default 127.0.0.1:8080), logs JSON to stderr and shuts
-// down gracefully on SIGTERM or interrupt. The version is stamped at build time:
+// down gracefully on SIGTERM or interrupt. It traces every request with
+// OpenTelemetry, exporting over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set,
+// and reads feature flags from FEATURE_FLAGS ("contract-rule-validation=off"). The version is stamped at build time:
 //
 //	go build -ldflags "-X main.version=1.12.0" ./cmd/contract-api
 package main
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"contract-api/internal/httpapi"
+	"contract-api/internal/observability"
 )
 
 // version is set with -ldflags "-X main.version=...".
@@ -31,8 +34,18 @@ const shutdownGrace = 10 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))})).
+	log := slog.New(observability.WithTraceIDs(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))).
 		With("service", "contract-api", "version", version)
+	shutdownTracing, err := observability.Tracing(ctx, log, "contract-api", version)
+	if err != nil {
+		log.Error("tracing", "err", err)
+		os.Exit(1)
+	}
+	defer flush(log, shutdownTracing)
+	if err := observability.Flags(os.Getenv); err != nil {
+		log.Error("feature flags", "err", err)
+		os.Exit(1)
+	}
 
 	ln, err := net.Listen("tcp", listenAddr(os.Getenv))
 	if err != nil {
@@ -41,7 +54,17 @@ func main() {
 	}
 	if err := serve(ctx, log, ln); err != nil {
 		log.Error("serve", "err", err)
+		flush(log, shutdownTracing)
 		os.Exit(1)
+	}
+}
+
+// flush exports the spans still buffered, for at most a few seconds.
+func flush(log *slog.Logger, shutdown func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		log.Warn("flush traces", "err", err)
 	}
 }
 

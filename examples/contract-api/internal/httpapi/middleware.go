@@ -8,8 +8,39 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// instrument puts the middleware around mux: each request is a server span
+// (continuing the caller's trace when it sends one) named after its route, with
+// a request id, an access log line and panic recovery inside it, so the logs of
+// a request carry its trace id.
+func instrument(log *slog.Logger, mux *http.ServeMux) http.Handler {
+	return otelhttp.NewHandler(withRequestID(withAccessLog(log, withRecovery(log, withRoute(mux)))), "contract-api")
+}
+
+// withRoute names the request's span after the route mux matched,
+// "POST /v1/contracts/validate", and records http.route.
+func withRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			span := trace.SpanFromContext(r.Context())
+			span.SetName(pattern)
+			route := pattern
+			if _, path, ok := strings.Cut(pattern, " "); ok {
+				route = path
+			}
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
 
 type ctxKey struct{}
 
@@ -100,6 +131,13 @@ func withRecovery(log *slog.Logger, next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v) // the server's own signal to drop the connection
 			}
+			err, ok := v.(error)
+			if !ok {
+				err = fmt.Errorf("%v", v)
+			}
+			span := trace.SpanFromContext(r.Context())
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 			log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),

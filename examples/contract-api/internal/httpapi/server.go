@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,18 @@ import (
 
 	"contract-api/internal/domain"
 	"contract-api/internal/pricing"
+
+	"go.opentelemetry.io/otel"
 )
+
+var tracer = otel.Tracer("contract-api/internal/httpapi")
+
+// validate applies the domain rules to c in a span of its own.
+func validate(ctx context.Context, c domain.Contract) domain.Report {
+	_, span := tracer.Start(ctx, "domain.Validate")
+	defer span.End()
+	return domain.Validate(c)
+}
 
 // maxBody bounds a request body.
 const maxBody = 1 << 20
@@ -30,7 +42,7 @@ func New(log *slog.Logger, version string) http.Handler {
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"version": version})
 	})
-	return withRequestID(withAccessLog(log, withRecovery(log, mux)))
+	return instrument(log, mux)
 }
 
 // httpError is an error with the status code and message the client sees.
@@ -80,7 +92,7 @@ func validateContract(w http.ResponseWriter, r *http.Request) error {
 	if dec.More() {
 		return &httpError{http.StatusBadRequest, "malformed contract JSON: data after the contract object"}
 	}
-	rep := domain.Validate(c)
+	rep := validate(r.Context(), c)
 	writeJSON(w, http.StatusOK, validateResponse{ID: c.ID, Valid: rep.Valid(), Violations: rep.Violations})
 	return nil
 }

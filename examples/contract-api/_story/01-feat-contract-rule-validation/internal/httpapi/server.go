@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,31 @@ import (
 
 	"contract-api/internal/domain"
 	"contract-api/internal/pricing"
+
+	"github.com/open-feature/go-sdk/openfeature"
+	"go.opentelemetry.io/otel"
 )
+
+var (
+	tracer = otel.Tracer("contract-api/internal/httpapi")
+	flags  = openfeature.NewDefaultClient()
+)
+
+// RuleValidationFlag switches the contract rules added in this release
+// (renewal-notice); it is on unless configured off.
+const RuleValidationFlag = "contract-rule-validation"
+
+// validate applies the domain rules to c in a span of its own, leaving out the
+// rules whose flag is off for this customer.
+func validate(ctx context.Context, c domain.Contract) domain.Report {
+	ctx, span := tracer.Start(ctx, "domain.Validate")
+	defer span.End()
+	on, _ := flags.BooleanValue(ctx, RuleValidationFlag, true, openfeature.NewEvaluationContext(c.CustomerID, nil))
+	if !on {
+		return domain.Validate(c, "renewal-notice")
+	}
+	return domain.Validate(c)
+}
 
 // maxBody bounds a request body.
 const maxBody = 1 << 20
@@ -30,7 +55,7 @@ func New(log *slog.Logger, version string) http.Handler {
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"version": version})
 	})
-	return withRequestID(withAccessLog(log, withRecovery(log, mux)))
+	return instrument(log, mux)
 }
 
 // httpError is an error with the status code and message the client sees.
@@ -82,7 +107,7 @@ func validateContract(w http.ResponseWriter, r *http.Request) error {
 	if dec.More() {
 		return &httpError{http.StatusBadRequest, "malformed contract JSON: data after the contract object"}
 	}
-	rep := domain.Validate(c)
+	rep := validate(r.Context(), c)
 	writeJSON(w, http.StatusOK, validateResponse{
 		ID: c.ID, Valid: rep.Valid(), Violations: rep.Violations, RulesChecked: rep.Checked,
 	})

@@ -48,12 +48,12 @@ func (s slipway) replay(r *runTraffic) (outcome, error) {
 	failed := 0.0
 	for t := 0; t < s.horizon; t += per {
 		var iv rollout.Reads
+		ws, wb, wc := s.spec.Split(s.spec.Steps[step])
 		for k := 0; k < per; k++ {
-			c, b := r.tick(t+k, float64(s.spec.Steps[step])/100)
-			iv.Candidate, iv.Stable = add(iv.Candidate, c), add(iv.Stable, b)
+			iv = addReads(iv, r.reads(t+k, float64(ws)/100, float64(wb)/100, float64(wc)/100))
 		}
 		failed += iv.Candidate.Errors
-		sum.Candidate, sum.Stable = add(sum.Candidate, iv.Candidate), add(sum.Stable, iv.Stable)
+		sum = addReads(sum, iv)
 		now := t + per
 		a, err := rollout.Assess(s.spec, st, iv, sum, time.Duration(now-stepStart)*time.Second)
 		if err != nil {
@@ -72,6 +72,11 @@ func (s slipway) replay(r *runTraffic) (outcome, error) {
 		}
 	}
 	return outcome{at: float64(s.horizon), failed: failed}, nil
+}
+
+// addReads sums two interval reads of every track.
+func addReads(a, b rollout.Reads) rollout.Reads {
+	return rollout.Reads{Candidate: add(a.Candidate, b.Candidate), Stable: add(a.Stable, b.Stable), Baseline: add(a.Baseline, b.Baseline)}
 }
 
 // add sums two interval reads of one version.
@@ -149,3 +154,9 @@ func (f flagger) checksPass(c analysis.Series) bool {
 	}
 	return 100*(c.Requests-c.Errors)/c.Requests >= f.minSuccess
 }
+
+// skipped is a column left out of the run: it replays nothing.
+type skipped struct{}
+
+func (skipped) name() string                        { return "skipped" }
+func (skipped) replay(*runTraffic) (outcome, error) { return outcome{}, nil }

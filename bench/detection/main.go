@@ -1,7 +1,8 @@
 // Package main (command detection) replays simulated canary traffic through
 // Slipway's production decision - rollout.Assess, which the rollout controller calls
 // at every read, over the rollout spec a deploy builds from slipway.yaml with the
-// product's defaults - and through Flagger's default analysis, and prints how often
+// product's defaults, judged against a baseline (the default) and against the
+// stable version (the fallback) - and through Flagger's default analysis, and prints how often
 // each rolls back a healthy candidate and, for bad ones, how fast and after how many
 // failed requests.
 //
@@ -67,6 +68,8 @@ type options struct {
 	seed   uint64
 	aaRuns int
 	bugRun int
+	// noFallback leaves out the replay judged against the stable version.
+	noFallback bool
 }
 
 func main() {
@@ -75,6 +78,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "PRNG seed; the same seed replays the same traffic")
 	flag.IntVar(&o.aaRuns, "aa-runs", 0, "runs of each healthy scenario (default 200 quick, 1000 full)")
 	flag.IntVar(&o.bugRun, "bug-runs", 0, "runs of each bad scenario (default 100 quick, 500 full)")
+	flag.BoolVar(&o.noFallback, "no-fallback", false, "leave out the column judged without a baseline (halves the time)")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "detection:", err)
@@ -152,12 +156,14 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	fmt.Fprintf(w, "  steps %v, bake %s, interval %s, min-requests %d, alpha %g, checks: error-rate<=1%%, latency-p95<=250ms and <=2x stable, critical-logs<=3x stable, memory<=512Mi\n",
 		spec.Steps, spec.Bake, spec.Interval, spec.Criteria.MinRequests, spec.Judge.Alpha)
 	fmt.Fprintf(w, "  flagger default: interval 60s, threshold 1, request-success-rate >= 99%%, candidate at the first weight\n")
-	fmt.Fprintf(w, "  healthy runs last the whole rollout (up to %ds); candidate weight 5%% unless said; latency log-normal median 40ms\n\n", horizon)
-	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s\n", "scenario", "runs", "slipway", "flagger default")
-	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s\n", "", "", "false rb | failed, s", "false rb | failed, s")
+	fmt.Fprintf(w, "  healthy runs last the whole rollout (up to %ds); candidate weight 5%% unless said; latency log-normal median 40ms\n", horizon)
+	fmt.Fprintf(w, "  slipway (baseline), the default: a fresh stable instance takes the candidate's share and the candidate is judged against it;\n")
+	fmt.Fprintf(w, "  slipway, no baseline: judged against the stable version, latency after a warm-up (baseline: false, or none could start)\n\n")
+	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s %-22s\n", "scenario", "runs", "slipway (baseline)", "slipway, no baseline", "flagger default")
+	fmt.Fprintf(w, "%-58s %6s  %-22s %-22s %-22s\n", "", "", "false rb | failed, s", "false rb | failed, s", "false rb | failed, s")
 
 	start := time.Now()
-	worstRate, storyS, storyF := 0.0, 0.0, 0.0
+	worstRate, worstFallback, storyS, storyF := 0.0, 0.0, 0.0, 0.0
 	bounds := router.DurationBuckets()
 	for _, sc := range scenarios(o) {
 		sp := spec
@@ -165,9 +171,16 @@ func run(ctx context.Context, w io.Writer, o options) error {
 			sp.Steps = append([]int{sc.firstStep}, spec.Steps[1:]...)
 		}
 		weight := float64(sp.Steps[0]) / 100
+		withBaseline := sp
+		withBaseline.Stable = rollout.NewRelease("stable", "sha256:s", "http://stable")
+		withBaseline.Baseline = rollout.NewRelease("stable", "sha256:s", "http://baseline")
 		algs := []algorithm{
-			slipway{label: "slipway", spec: sp, horizon: horizon},
+			slipway{label: "slipway", spec: withBaseline, horizon: horizon},
+			slipway{label: "slipway without baseline", spec: sp, horizon: horizon},
 			flagger{interval: 60, threshold: 1, minSuccess: 99, weight: weight, horizon: horizon},
+		}
+		if o.noFallback {
+			algs[1] = skipped{}
 		}
 		ts, err := replayAll(ctx, o.seed, sc, bounds, horizon, algs)
 		if err != nil {
@@ -175,6 +188,10 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		}
 		cells := make([]string, len(algs))
 		for a := range algs {
+			if _, ok := algs[a].(skipped); ok {
+				cells[a] = "-"
+				continue
+			}
 			if sc.healthy {
 				cells[a] = fmt.Sprintf("%.2f%% (%d)", 100*ts[a].rate(), ts[a].rolledBack)
 			} else {
@@ -182,18 +199,23 @@ func run(ctx context.Context, w io.Writer, o options) error {
 				cells[a] = fmt.Sprintf("%5.1f | %5s s (%d%%)", summarize(ts[a].failed).mean, num(at.mean, 0), int(math.Round(100*ts[a].rate())))
 			}
 		}
-		fmt.Fprintf(w, "%-58s %6d  %-22s %-22s\n", sc.name, sc.runs, cells[0], cells[1])
+		fmt.Fprintf(w, "%-58s %6d  %-22s %-22s %-22s\n", sc.name, sc.runs, cells[0], cells[1], cells[2])
 		if sc.healthy {
 			worstRate = math.Max(worstRate, ts[0].rate())
+			worstFallback = math.Max(worstFallback, ts[1].rate())
 		}
 		if sc.id == 10 {
-			storyS, storyF = summarize(ts[0].failed).mean, summarize(ts[1].failed).mean
+			storyS, storyF = summarize(ts[0].failed).mean, summarize(ts[2].failed).mean
 		}
 	}
 	ratio := storyF / storyS
 	fmt.Fprintf(w, "\nbad scenarios: mean failed requests | mean time to rollback (share of runs rolled back)\n")
-	fmt.Fprintf(w, "goal >= 10x fewer failed requests than flagger on the story bug: %s (%.1fx); goal false rollbacks <= 1%% in every A/A scenario: %s (worst %.2f%%)\n",
-		metOrNot(ratio >= 10), ratio, metOrNot(worstRate <= 0.01), 100*worstRate)
+	fallback := fmt.Sprintf("%.2f%% without baseline", 100*worstFallback)
+	if o.noFallback {
+		fallback = "without baseline not run"
+	}
+	fmt.Fprintf(w, "goal >= 10x fewer failed requests than flagger on the story bug: %s (%.1fx); goal false rollbacks <= 1%% in every A/A scenario: %s (worst %.2f%%; %s)\n",
+		metOrNot(ratio >= 10), ratio, metOrNot(worstRate <= 0.01), 100*worstRate, fallback)
 	fmt.Fprintf(w, "elapsed %s on %d CPUs\n", time.Since(start).Round(100*time.Millisecond), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "detection: failed_requests slipway=%.2f flagger_default=%.2f ratio=%.1f false_rollback_rate=%.4f\n",
 		storyS, storyF, ratio, worstRate)

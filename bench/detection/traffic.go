@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/slipway/slipway/internal/analysis"
+	"github.com/slipway/slipway/internal/rollout"
 )
 
 // profile is how one version behaves: its error rate and its log-normal latency,
@@ -62,18 +63,32 @@ func (w *world) newRun(rng *rand.Rand, bounds []float64, horizon int) *runTraffi
 // tick draws second t of traffic at candidate weight (0..1): both versions' counts
 // as the difference of two router reads.
 func (r *runTraffic) tick(t int, weight float64) (cand, stable analysis.Series) {
+	rd := r.reads(t, 1-weight, 0, weight)
+	return rd.Candidate, rd.Stable
+}
+
+// reads draws second t of traffic split as a rollout splits it (shares 0..1): the
+// candidate, a baseline and the stable. The baseline runs the stable's code but
+// started with the candidate, so a cold start slows both alike.
+func (r *runTraffic) reads(t int, stable, baseline, cand float64) rollout.Reads {
 	w := r.w
 	extra := 0.0
 	if t < len(r.outages) && r.outages[t] {
 		extra = w.outageRate
 	}
-	cp := w.cand
+	cp, bp := w.cand, w.stable
 	if w.coldFor > 0 && float64(t) < w.coldFor {
-		cp.median *= 1 + (w.coldFactor-1)*(1-float64(t)/w.coldFor)
+		f := 1 + (w.coldFactor-1)*(1-float64(t)/w.coldFor)
+		cp.median *= f
+		bp.median *= f
 	}
-	cand = r.version(cp, poisson(r.rng, w.rate*weight), extra, true)
-	stable = r.version(w.stable, poisson(r.rng, w.rate*(1-weight)), extra, false)
-	return cand, stable
+	var rd rollout.Reads
+	rd.Candidate = r.version(cp, poisson(r.rng, w.rate*cand), extra, true)
+	rd.Stable = r.version(w.stable, poisson(r.rng, w.rate*stable), extra, false)
+	if baseline > 0 {
+		rd.Baseline = r.version(bp, poisson(r.rng, w.rate*baseline), extra, false)
+	}
+	return rd
 }
 
 func (r *runTraffic) version(p profile, n float64, extra float64, isCand bool) analysis.Series {

@@ -12,9 +12,12 @@ import (
 
 // tracks serves cumulative reads of three tracks through QueryAll: every read adds
 // perRead requests to each, the candidate and the baseline failing errRate of them
-// and the stable none - a fault both fresh processes share (a cold cache).
+// and the stable none; with slowFresh the candidate and the baseline answer every
+// request in 50-500ms and the stable under 50ms - what fresh processes share (a
+// cold cache).
 type tracks struct {
 	perRead, errRate float64
+	slowFresh        bool
 	// candidateOnly keeps the baseline clean: the fault is the candidate's.
 	candidateOnly    bool
 	batches, queries int
@@ -39,9 +42,15 @@ func (p *tracks) QueryAll(_ context.Context, qs []analysis.Query) ([]analysis.Se
 	out := make([]analysis.Series, len(qs))
 	for i, q := range qs {
 		n := p.reads * p.perRead
-		s := analysis.Series{Version: q.Version, Requests: n}
-		if q.Version == "2.0.0" || q.Track == analysis.TrackBaseline && !p.candidateOnly {
+		// reads are 5s apart, as the runs below tick
+		s := analysis.Series{Version: q.Version, Requests: n, At: time.Unix(int64(5*p.reads), 0)}
+		fresh := q.Version == "2.0.0" || q.Track == analysis.TrackBaseline
+		if fresh && (q.Version == "2.0.0" || !p.candidateOnly) {
 			s.Errors = n * p.errRate
+		}
+		s.Latency = analysis.Histogram{Bounds: []float64{0.05, 0.5, 5}, Counts: []float64{n, n, n}, Count: n}
+		if fresh && p.slowFresh {
+			s.Latency.Counts[0] = 0
 		}
 		out[i] = s
 	}
@@ -61,7 +70,7 @@ func baselineSpec() Spec {
 	s.Stable = NewRelease("1.0.0", "sha256:a", "http://s")
 	s.Candidate = NewRelease("2.0.0", "sha256:b", "http://c")
 	s.Baseline = NewRelease("1.0.0", "sha256:a", "http://b")
-	s.Criteria.Checks = []analysis.Check{{Metric: analysis.ErrorRate, NoMax: true, VsStable: 1.5}}
+	s.Criteria.Checks = []analysis.Check{{Metric: analysis.LatencyP95, NoMax: true, VsStable: 1.5}}
 	return s
 }
 
@@ -81,10 +90,10 @@ func run(t *testing.T, s Spec, p *tracks) (*Rollout, *splits) {
 	return r, sp
 }
 
-// A fault both fresh processes share is not the candidate's: judged against the
+// Latency both fresh processes share is not the candidate's: judged against the
 // baseline it promotes; judged against the warm stable it is rolled back.
 func TestCandidateIsJudgedAgainstTheBaseline(t *testing.T) {
-	p := &tracks{perRead: 2000, errRate: 0.03}
+	p := &tracks{perRead: 2000, slowFresh: true}
 	r, sp := run(t, baselineSpec(), p)
 	if r.Phase != Promoted {
 		t.Fatalf("with a baseline: %s (%s); want promoted", r.Phase, r.Reason)
@@ -107,10 +116,10 @@ func TestCandidateIsJudgedAgainstTheBaseline(t *testing.T) {
 
 	s := baselineSpec()
 	s.Baseline = Release{}
-	p = &tracks{perRead: 2000, errRate: 0.03}
+	p = &tracks{perRead: 2000, slowFresh: true}
 	r, _ = run(t, s, p)
 	if r.Phase != RolledBack {
-		t.Fatalf("without a baseline: %s; want rolled back against the clean stable", r.Phase)
+		t.Fatalf("without a baseline: %s; want rolled back against the fast stable", r.Phase)
 	}
 	if p.queries != 2*p.batches {
 		t.Errorf("%d queries in %d reads without a baseline; want two a read", p.queries, p.batches)
@@ -176,5 +185,31 @@ func TestDropBaselineJudgesAgainstStable(t *testing.T) {
 	}
 	if _, err := c.DropBaseline(context.Background(), r.ID, "again"); err != nil {
 		t.Errorf("dropping twice: %v", err)
+	}
+}
+
+// TestReference pools what the stable code serves for errors and takes latency,
+// CPU and memory from the baseline alone.
+func TestReference(t *testing.T) {
+	h := func(n float64) analysis.Histogram {
+		return analysis.Histogram{Bounds: []float64{0.1}, Counts: []float64{n}, Count: n}
+	}
+	stable := analysis.Series{Version: "1.0.0", Requests: 900, Errors: 9, LogErrors: 2, Latency: h(900), CPUSeconds: 5,
+		Routes: map[string]analysis.RouteCounts{"GET /a": {Requests: 900, Errors: 9}}}
+	base := analysis.Series{Version: "1.0.0", Requests: 50, Errors: 1, LogErrors: 1, Latency: h(50), CPUSeconds: 0.5, MemoryBytes: 1e7,
+		Routes: map[string]analysis.RouteCounts{"GET /a": {Requests: 40, Errors: 1}, "GET /b": {Requests: 10}}}
+	reads := Reads{Stable: stable, Baseline: base}
+	without := spec()
+	if diff := cmp.Diff(stable, without.Reference(reads)); diff != "" {
+		t.Errorf("without a baseline (-want +got):\n%s", diff)
+	}
+	want := analysis.Series{Version: "1.0.0", Requests: 950, Errors: 10, LogErrors: 3, Latency: h(50), CPUSeconds: 0.5, MemoryBytes: 1e7,
+		Routes: map[string]analysis.RouteCounts{"GET /a": {Requests: 940, Errors: 10}, "GET /b": {Requests: 10}}}
+	if diff := cmp.Diff(want, baselineSpec().Reference(reads)); diff != "" {
+		t.Errorf("with a baseline (-want +got):\n%s", diff)
+	}
+	// no traffic yet on either: an empty reference, never an error
+	if got := baselineSpec().Reference(Reads{}); got.Requests != 0 || got.Routes != nil {
+		t.Errorf("empty reads give %+v", got)
 	}
 }

@@ -93,17 +93,39 @@ type Reads struct {
 // HasBaseline reports whether the candidate is judged against a baseline.
 func (s Spec) HasBaseline() bool { return len(s.Baseline.Instances()) > 0 }
 
-// Reference is the series the candidate is judged against: the baseline's when
-// the spec runs one, the stable version's otherwise.
+// Reference is the series the candidate is judged against. Without a baseline it
+// is the stable version's. With one, latency, CPU and memory are the baseline's
+// alone - a process as young as the candidate, carrying the same share, which is
+// what makes them comparable - while requests, errors, routes and error log lines
+// are the stable's and the baseline's together: both run the stable code, and the
+// stable's far larger traffic is what lets a few candidate errors count as evidence.
+// Errors of a cold process are thus the candidate's to answer for (the README says
+// so); its latency is not.
 func (s Spec) Reference(r Reads) analysis.Series {
-	if s.HasBaseline() {
-		return r.Baseline
+	if !s.HasBaseline() {
+		return r.Stable
 	}
-	return r.Stable
+	b, st := r.Baseline, r.Stable
+	ref := analysis.Series{Version: b.Version, At: b.At, Window: b.Window,
+		Requests: st.Requests + b.Requests, Errors: st.Errors + b.Errors, LogErrors: st.LogErrors + b.LogErrors,
+		Latency: b.Latency, CPUSeconds: b.CPUSeconds, MemoryBytes: b.MemoryBytes}
+	if ref.Version == "" {
+		ref.Version = st.Version
+	}
+	if len(st.Routes)+len(b.Routes) > 0 {
+		ref.Routes = make(map[string]analysis.RouteCounts, len(st.Routes))
+		for _, m := range []map[string]analysis.RouteCounts{st.Routes, b.Routes} {
+			for k, rc := range m {
+				cur := ref.Routes[k]
+				ref.Routes[k] = analysis.RouteCounts{Requests: cur.Requests + rc.Requests, Errors: cur.Errors + rc.Errors}
+			}
+		}
+	}
+	return ref
 }
 
-// comparedWith names what the candidate is judged against, for the journal.
-func (s Spec) comparedWith() string {
+// ComparedWith names what the candidate is judged against, for the journal.
+func (s Spec) ComparedWith() string {
 	if s.HasBaseline() {
 		return fmt.Sprintf("a baseline of %s started with it (%d instances)", s.Stable.Version, len(s.Baseline.Instances()))
 	}

@@ -45,7 +45,7 @@ func (p *postMortem) timeline() section {
 func (p *postMortem) timelineEvents() []pmEvent {
 	var out []pmEvent
 	for _, ev := range p.f.events {
-		if ev.Kind == "rollout.verdict" && !p.keepVerdict(ev) {
+		if ev.Kind == "rollout.verdict" && !p.keepVerdict(ev) || ev.Kind == "incident.postmortem" {
 			continue
 		}
 		out = append(out, ev)

@@ -188,6 +188,12 @@ func (p *postMortem) wentBadly() section {
 	if reads := p.readingsToDetect(); reads >= lateReadings {
 		items = append(items, fmt.Sprintf("Analysis needed %d readings after the first failed request to decide.", reads))
 	}
+	for _, v := range f.verdicts {
+		if v.data.Verdict == "promote" && v.data.errors() > 0 && v.data.Weight != nil {
+			items = append(items, fmt.Sprintf("The %s%% step passed with %s in %s requests: too little evidence to tell a bug from noise, so the failure reached a larger share.",
+				num(*v.data.Weight), plural(v.data.errors(), "failed request"), num(samples(v.data))))
+		}
+	}
 	if inc.Alert == "" {
 		items = append(items, "No alert fired: only the canary's analysis saw the failure.")
 	}

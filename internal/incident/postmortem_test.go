@@ -270,7 +270,10 @@ func TestPostMortemFlagsLateDetection(t *testing.T) {
 		if i >= 2 {
 			errs = i
 		}
-		if i == 8 {
+		switch i {
+		case 4:
+			verdict = "promote"
+		case 8:
 			verdict = "rollback"
 		}
 		events = append(events, ev("rollout.verdict", at(9, 0, i*10), map[string]any{"verdict": verdict, "weight": 10,
@@ -293,6 +296,7 @@ func TestPostMortemFlagsLateDetection(t *testing.T) {
 		"The rollback decision fired late: 7 readings (1 min) after the first failed request; revisit error-rate's threshold (<= 5%) for prod.",
 		"Mitigation was slow: traffic went back to 1.9.0 1 min 10 s after the decision",
 		"Users met errors for at most 2 min 20 s",
+		"The 10% step passed with 4 failed requests in 100 requests: too little evidence",
 	} {
 		if !strings.Contains(string(got.Markdown), want) {
 			t.Errorf("post-mortem lacks %q:\n%s", want, got.Markdown)

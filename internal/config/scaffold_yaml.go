@@ -69,6 +69,19 @@ environments:
         steps: [1, 5, 25, 100]
         bake: 20m
         min-requests: 20
+
+# slo: objectives alerted on by burn rate, per environment and version: a page when the
+# error budget burns 14.4x too fast over 1h and 5m (6x over 6h and 30m), a ticket at 1x over
+# 3d and 6h. Uncomment to use; "slipway slo status" shows them, "slipway slo rules" writes
+# them for Prometheus.
+# slo:
+#   - name: availability
+#     objective: 99.9%            # share of requests that are not server errors
+#     window: 30d                 # the rolling period the objective holds over
+#     min-requests: 100           # traffic each alert window needs before it may fire
+#   - name: latency
+#     objective: 99%
+#     latency: {threshold: 250ms} # good = answered within 250ms
 {{- define "steps"}}
 {{- if .Go}}
       - name: build

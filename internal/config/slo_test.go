@@ -2,6 +2,9 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +101,31 @@ func TestParsePeriod(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParsePeriod(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestScaffoldSLOUncommented checks that the objectives slipway init writes as a
+// comment are valid once uncommented.
+func TestScaffoldSLOUncommented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "init", "go-service.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		switch {
+		case l == "# slo:":
+			l = "slo:"
+		case strings.HasPrefix(l, "#   "):
+			l = strings.TrimPrefix(l, "#")
+		}
+		lines = append(lines, l)
+	}
+	c, err := Parse("slipway.yaml", []byte(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatalf("uncommented scaffold: %v", err)
+	}
+	if len(c.SLOs) != 2 || c.SLOs[1].Latency == nil {
+		t.Errorf("uncommented scaffold has objectives %+v, want availability and latency", c.SLOs)
 	}
 }

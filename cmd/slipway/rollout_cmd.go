@@ -153,6 +153,7 @@ func printRollout(cmd *cobra.Command, r *rollout.Rollout) {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "rollout %s: %s %s -> %s in %s (%s profile)\n", r.ID, r.Service, r.Stable.Version, r.Candidate.Version, r.Env, r.Profile)
 	fmt.Fprintf(out, "phase:    %s at %d%% (step %d of %d: %v)\n", r.Phase, r.Weight, r.Step+1, len(r.Steps), r.Steps)
+	fmt.Fprintf(out, "judged:   against %s\n", r.ComparedWith())
 	fmt.Fprintf(out, "timing:   bake %s, interval %s, started %s", r.Bake, r.Interval, r.StartedAt.Local().Format(time.DateTime))
 	if !r.FinishedAt.IsZero() {
 		fmt.Fprintf(out, ", finished %s (%s)", r.FinishedAt.Local().Format(time.DateTime), r.FinishedAt.Sub(r.StartedAt).Round(time.Second))

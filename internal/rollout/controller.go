@@ -81,13 +81,13 @@ func (c *Controller) Start(ctx context.Context, id string, s Spec) (*Rollout, er
 		return nil, err
 	}
 	c.event(ctx, r, "rollout.started", fmt.Sprintf("rollout %s: %s -> %s in %s (%s: steps %v, bake %s; judged against %s)",
-		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, s.Steps, s.Bake, s.comparedWith()), map[string]any{
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, s.Steps, s.Bake, s.ComparedWith()), map[string]any{
 		"from_version": s.Stable.Version, "to_version": s.Candidate.Version, "steps": s.Steps,
 		"profile": s.Profile, "bake_s": s.Bake.Seconds(), "checks": s.Criteria.Checks, "min_requests": s.Criteria.MinRequests,
 		"compared_with": s.reference(), "baseline": s.Baseline.Instances(),
 	})
 	c.printf("rollout %s: %s -> %s in %s, %s profile, steps %s, bake %s per step, judged against %s",
-		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, percents(s.Steps), s.Bake, s.comparedWith())
+		r.ID, s.Stable.Version, s.Candidate.Version, s.Env, s.Profile, percents(s.Steps), s.Bake, s.ComparedWith())
 	return r, nil
 }
 

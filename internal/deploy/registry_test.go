@@ -308,3 +308,40 @@ func scanReport(t *testing.T, e *policyEnv, a Artifact) artifact.Report {
 	}
 	return r
 }
+
+// TestRestartFallsBackToTheLocalCopy: restarting what an environment runs
+// uses the verified local copy when the registry cannot be reached; a new
+// deploy does not.
+func TestRestartFallsBackToTheLocalCopy(t *testing.T) {
+	policySetup(t)
+	ctx := context.Background()
+	reg := registrytest.Start(t)
+	e := newPolicyEnv(t, "")
+	repo := reg.Host + "/team/vulnsvc"
+	pushTo(t, e.arts, repo, policyFixture.v100, nil)
+	cfg := *e.d.Config
+	cfg.Registry = repo
+	e.d.Config = &cfg
+	var out bytes.Buffer
+	e.d.Out = &out
+	e.accepted("dev", policyFixture.v100)
+
+	cfg.Registry = "127.0.0.1:1/team/vulnsvc" // nothing listens there
+	running, err := e.d.Current(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, "after StopAll", running.Instances)
+	if dep, err := e.d.Restore(ctx, "dev"); err != nil || len(dep.Instances) != 1 {
+		t.Fatalf("Restore with the registry down = %v, %v, want dev running from the local copy", dep.Instances, err)
+	}
+	if !strings.Contains(out.String(), "restarting from the verified local copy") {
+		t.Errorf("restore output does not say it used the local copy:\n%s", out.String())
+	}
+	if _, err := e.d.Deploy(ctx, "staging", policyFixture.v100, Options{}); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("a new deploy with the registry down = %v, want it refused naming the registry", err)
+	}
+}

@@ -150,6 +150,7 @@ func Up(ctx context.Context, o UpOptions) error {
 			return err
 		}
 		s.plane.api = api
+		s.plane.serveTelemetry(ctx, o.Log)
 		for _, other := range services {
 			if other.name == s.name {
 				s.close()

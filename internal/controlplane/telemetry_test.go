@@ -1,0 +1,110 @@
+package controlplane
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/runtime"
+	"github.com/slipway/slipway/internal/telemetry"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// specRecorder records the Specs it is asked to start.
+type specRecorder struct {
+	runtime.Target
+	got []runtime.Spec
+}
+
+func (r *specRecorder) Start(_ context.Context, s runtime.Spec) (runtime.Instance, error) {
+	r.got = append(r.got, s)
+	return runtime.Instance{}, nil
+}
+
+// TestTelemetryReceivesWhatInstancesAreToldToSend gives two services one API
+// listener, starts an instance through the deployer's target and exports a span
+// with the OpenTelemetry SDK configured from nothing but the environment the
+// instance got: it lands in <data>/traces.db under its service, environment and
+// version.
+func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
+	data := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := listenAPI(data, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	var recs []*specRecorder
+	for _, name := range []string{"contract-api", "quote-api"} {
+		rec := &specRecorder{}
+		p := &Plane{Data: data, Config: &config.Config{Service: name}, api: a}
+		p.Deployer = &deploy.Deployer{Target: rec}
+		p.serveTelemetry(ctx, log)
+		if _, err := p.Deployer.Target.Start(ctx, runtime.Spec{Service: name, Env: "prod", Version: "1.12.0", Environ: []string{"A=1"}}); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	env := recs[0].got[0].Environ
+	want := []string{"OTEL_SERVICE_NAME=contract-api",
+		"OTEL_RESOURCE_ATTRIBUTES=service.version=1.12.0,deployment.environment.name=prod",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + a.URL(), "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_BSP_SCHEDULE_DELAY=1000", "A=1"}
+	if !slices.Equal(env, want) {
+		t.Fatalf("instance environment = %q, want %q", env, want)
+	}
+
+	// What an SDK does with that environment.
+	for _, kv := range env[:4] {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	exp, err := otlptracehttp.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(res))
+	_, span := tp.Tracer("test").Start(ctx, "GET /healthz", trace.WithSpanKind(trace.SpanKindServer))
+	span.End()
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatalf("export to the control plane: %v", err)
+	}
+	st, err := telemetry.OpenReadOnly(ctx, filepath.Join(data, telemetry.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Requests(ctx, telemetry.Filter{Service: "contract-api", Env: "prod", Version: "1.12.0"})
+	if err != nil || len(got) != 1 || got[0].Route != "GET /healthz" {
+		t.Errorf("kept requests = %+v, %v; want the exported span", got, err)
+	}
+}
+
+func TestTelemetryToACollector(t *testing.T) {
+	rec := &specRecorder{}
+	p := &Plane{Data: t.TempDir(), Config: &config.Config{Service: "contract-api",
+		Telemetry: config.Telemetry{OTLPEndpoint: "http://otel-collector:4318"}}}
+	p.Deployer = &deploy.Deployer{Target: rec}
+	p.serveTelemetry(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.Deployer.Target.Start(context.Background(), runtime.Spec{Service: "contract-api", Env: "staging", Version: "2.0.0"})
+	env := rec.got[0].Environ
+	if !slices.Contains(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318") || slices.Contains(env, "OTEL_BSP_SCHEDULE_DELAY=1000") {
+		t.Errorf("instance environment = %q, want the collector's endpoint and the SDK's own batching", env)
+	}
+}

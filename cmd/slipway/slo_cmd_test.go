@@ -109,7 +109,8 @@ func TestSLOStatus(t *testing.T) {
 		t.Fatalf("slo status: %v\n%s", err, out)
 	}
 	var got struct {
-		Alerts []struct {
+		Objectives []struct{ Name, Kind, Window, Latency string }
+		Alerts     []struct {
 			Env, Version, SLO, Tier string
 			Firing                  bool
 			Long                    struct{ Burn float64 }
@@ -117,6 +118,9 @@ func TestSLOStatus(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("slo status -o json: %v\n%s", err, out)
+	}
+	if len(got.Objectives) != 2 || got.Objectives[0].Window != "30d" || got.Objectives[1].Kind != "latency" || got.Objectives[1].Latency != "250ms" {
+		t.Errorf("objectives = %+v, want availability and latency over 30d, latency within 250ms", got.Objectives)
 	}
 	var firing []string
 	for _, a := range got.Alerts {

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -57,6 +58,23 @@ type Objective struct {
 	MinRequests int `json:"min_requests"`
 	// Latency, when not zero, makes a request good only when answered within it.
 	Latency time.Duration `json:"latency,omitempty"`
+}
+
+// MarshalJSON writes the period and the latency as people write them: "30d",
+// "250ms".
+func (o Objective) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Name        string  `json:"name"`
+		Kind        string  `json:"kind"`
+		Target      float64 `json:"target"`
+		Window      string  `json:"window"`
+		MinRequests int     `json:"min_requests"`
+		Latency     string  `json:"latency,omitempty"`
+	}{Name: o.Name, Kind: o.Kind(), Target: o.Target, Window: spanName(o.Period), MinRequests: o.MinRequests}
+	if o.Latency > 0 {
+		out.Latency = o.Latency.String()
+	}
+	return json.Marshal(out)
 }
 
 // Budget is the share of requests allowed to be bad, 0.001 for 99.9%.

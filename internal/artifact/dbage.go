@@ -41,8 +41,8 @@ func checkDBAge(p Policy, r Report, dgst string) error {
 	fix := fmt.Sprintf("update the OSV database (artifacts.vulndb or $%s) and release again: a new release is scanned anew", EnvVulnDB)
 	age, ok := r.DBAge()
 	if !ok {
-		return fmt.Errorf("%w: %s's gate accepts a database at most %s old (%s: %s), but the scan of %s does not say how old %s was: %s",
-			ErrStaleDB, p.env(), ageText(limit), p.field("vulnerabilities.max-db-age"), g.MaxDBAge, dgst, r.DB, fix)
+		return fmt.Errorf("%w: %s's gate accepts a database at most %s old (%s: %s), but how old %s was at the scan of %s is unknown (it has no modification date, or the report predates dated scans): %s",
+			ErrStaleDB, p.env(), ageText(limit), p.field("vulnerabilities.max-db-age"), g.MaxDBAge, r.DB, dgst, fix)
 	}
 	if age > limit {
 		return fmt.Errorf("%w: the scan of %s on %s used %s, last modified %s: %s old, and %s's gate accepts at most %s (%s: %s): %s",

@@ -1,7 +1,10 @@
 // Package notify tells people what Slipway did: a canary rolled back, an incident
 // opened, a release promoted, a run failed. The Notifier interface is the seam;
 // implementations live in subpackages (console, webhook, slack) and all pass the
-// conformance suite in notify/notifytest.
+// conformance suite in notify/notifytest. An incident also has a conversation
+// (Thread: the Slack notifier starts, replies and edits) and a page (Page, Change:
+// the pagerduty client triggers, resolves and records changes); the incident
+// package declares the interfaces it needs of them.
 package notify
 
 import (

@@ -28,6 +28,13 @@
 // verifies an artifact against a [Policy]: the keys an environment trusts
 // (default: the signer's public key) and its vulnerability gate.
 //
+// A pushed artifact (package artifact/registry) is verified from the
+// registry alone by [Store.CheckRemote] and run from there by
+// [Store.ExtractFrom]: the digest of what the registry serves, its signature,
+// its SBOM and provenance attestations, and its vulnerability attestation -
+// cosign's vuln predicate carrying the report ([Store.VulnStatement]) - which
+// the environment's gate judges, the database's age (max-db-age) first.
+//
 // The embedded store is an OCI image layout directory. The SBOM and the
 // signature are also attached to the layout the way cosign does when a
 // registry has no referrers API: as images tagged sha256-<hex>.sbom and

@@ -9,9 +9,11 @@
 //	                          dev.cosignproject.cosign/signature
 //	<repo>:sha256-<hex>.att   DSSE envelopes of in-toto statements about the
 //	                          digest: the CycloneDX SBOM (predicate type
-//	                          https://cyclonedx.org/bom) and the SLSA provenance
-//	                          (https://slsa.dev/provenance/v1), as `cosign
-//	                          attest` stores them
+//	                          https://cyclonedx.org/bom), the SLSA provenance
+//	                          (https://slsa.dev/provenance/v1) and the
+//	                          vulnerability scan (cosign's
+//	                          https://cosign.sigstore.dev/attestation/vuln/v1),
+//	                          as `cosign attest` stores them
 //	<repo>:sha256-<hex>.sbom  the SBOM itself, as `cosign attach sbom` stores it
 //
 // Each attachment manifest also names the image as its OCI 1.1 subject, so the
@@ -20,6 +22,8 @@
 // (<repo>:sha256-<hex>, an index of referrers) is kept up to date instead, and
 // [Referrers] reads either.
 //
+// [Fetch] fetches an image by digest and checks its content; [Find] reads its
+// attachments, noting those whose content was changed in the registry.
 // [Pull] fetches an image by digest and refuses it unless the manifest hashes
 // to the digest, every blob hashes to its descriptor, and the signature at the
 // .sig tag verifies with the given public key and signs that digest: what a

@@ -12,7 +12,8 @@
 //     that contains it (a commit of a rolled-back release reaches the environment
 //     with the next version that succeeds there);
 //   - time to restore runs from an incident's first evidence of failure to the
-//     moment traffic was back on a good version, read from the incident record.
+//     moment traffic was back on a good version: the first reading of its rollout
+//     that counted a failed request, else the start the incident recorded.
 package dora
 
 import (

@@ -144,6 +144,24 @@ func TestMeasure(t *testing.T) {
 				TimeToRestore: dora.Stat{N: 1, Median: 30 * time.Minute, P90: 30 * time.Minute}}},
 		},
 		{
+			name: "time to restore from the first reading that counted an error",
+			j: journal{
+				releases: []map[string]any{release("web", "3.2.0", at(0, 0))},
+				deploys: []store.Event{
+					{Kind: "rollout.verdict", Time: at(0, 1), Service: "web", Env: "prod", Version: "3.2.0", Rollout: "ro-4",
+						Data: map[string]any{"verdict": "continue", "checks": []map[string]any{{"metric": "error-rate", "errors": 0}}}},
+					{Kind: "rollout.verdict", Time: at(0, 1).Add(5 * time.Second), Service: "web", Env: "prod", Version: "3.2.0", Rollout: "ro-4",
+						Data: map[string]any{"verdict": "continue", "checks": []map[string]any{{"metric": "error-rate", "errors": 1}}}},
+					deployed("web", "prod", "3.2.0", "rolled-back", at(0, 1).Add(20*time.Second)),
+				},
+				incidents: []map[string]any{{"id": "INC-8", "service": "web", "env": "prod", "affected_version": "3.2.0", "rollout": "ro-4",
+					"started_at": at(0, 1).Add(19 * time.Second), "opened_at": at(0, 1).Add(20 * time.Second), "mitigated_at": at(0, 1).Add(20 * time.Second)}},
+			},
+			o: dora.Options{Since: at(0, 0), Until: at(1, 0)},
+			want: []dora.Figures{{Service: "web", Env: "prod", Attempts: 1, Failed: 1, FailedVersions: []string{"3.2.0"}, ChangeFailureRate: 1,
+				TimeToRestore: dora.Stat{N: 1, Median: 15 * time.Second, P90: 15 * time.Second}}},
+		},
+		{
 			name: "empty journal",
 			o:    dora.Options{Since: at(0, 0), Until: at(30, 0)},
 		},

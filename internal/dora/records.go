@@ -127,6 +127,7 @@ type incidentRecord struct {
 	Service         string    `json:"service"`
 	Env             string    `json:"env"`
 	AffectedVersion string    `json:"affected_version"`
+	Rollout         string    `json:"rollout"`
 	StartedAt       time.Time `json:"started_at"`
 	DetectedAt      time.Time `json:"detected_at"`
 	OpenedAt        time.Time `json:"opened_at"`
@@ -151,8 +152,45 @@ func readIncidents(ctx context.Context, j Journal, o Options) ([]incidentRecord,
 	if err != nil {
 		return nil, fmt.Errorf("read incidents: %w", err)
 	}
+	for i := range out {
+		if err := firstError(ctx, j, &out[i]); err != nil {
+			return nil, err
+		}
+	}
 	slices.SortStableFunc(out, func(a, b incidentRecord) int { return a.OpenedAt.Compare(b.OpenedAt) })
 	return out, nil
+}
+
+// firstError moves an incident's start to the first reading of its rollout that
+// counted a failed request, when the journal holds one earlier than the record:
+// users were failing from then on, whenever analysis became sure of it.
+func firstError(ctx context.Context, j Journal, in *incidentRecord) error {
+	if in.Rollout == "" {
+		return nil
+	}
+	evs, err := j.Events(ctx, store.Filter{Rollout: in.Rollout, Kinds: []string{"rollout.verdict"}})
+	if err != nil {
+		return fmt.Errorf("read the readings of incident %s: %w", in.ID, err)
+	}
+	for _, e := range evs {
+		var d struct {
+			Checks []struct {
+				Errors float64 `json:"errors"`
+			} `json:"checks"`
+		}
+		if err := decode(fmt.Sprintf("event %d (%s)", e.ID, e.Kind), e.Data, &d); err != nil {
+			return err
+		}
+		for _, c := range d.Checks {
+			if c.Errors > 0 {
+				if s := in.start(); s.IsZero() || e.Time.Before(s) {
+					in.StartedAt = e.Time
+				}
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // start is the first evidence of failure the incident recorded.

@@ -116,8 +116,10 @@ func binaryLayer(spec imageSpec) (v1.Layer, error) {
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
+	// gzip's default level: within 0.5% of the best compression on a Go
+	// binary, at a third of the time.
 	var gzBuf bytes.Buffer
-	gz, err := gzip.NewWriterLevel(&gzBuf, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(&gzBuf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}

@@ -173,6 +173,7 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 	if !bytes.Contains(pm, []byte("**Where.**")) || !bytes.Contains(pm, []byte("`POST /v1/contracts/validate`")) {
 		t.Errorf("post-mortem does not name the failing route")
 	}
+	checkTelemetry(t, data)
 }
 
 func TestStoryWithoutLegacyContractsPromotes(t *testing.T) {

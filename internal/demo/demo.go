@@ -32,6 +32,8 @@ type Options struct {
 	// Webhook, when set, is written to the service's slipway.yaml as notify.webhook:
 	// it receives rollback and incident notifications.
 	Webhook string
+	// Slack, when set, is written to the service's slipway.yaml as notify.slack.
+	Slack *Slack
 	// Out receives the story as it unfolds.
 	Out io.Writer
 }

@@ -47,7 +47,7 @@ func runStory(t *testing.T, legacyShare float64) (*Summary, string, string) {
 	data := filepath.Join(outer, ".slipway")
 	var out bytes.Buffer
 	s, err := Run(context.Background(), Options{Data: data, Example: "../../examples/contract-api",
-		Slipway: slipwayBinary(t), LegacyShare: legacyShare, Rate: 250, Out: &out})
+		Slipway: slipwayBinary(t), LegacyShare: legacyShare, Rate: 250, Out: &out, Slack: storySlack(t, data)})
 	if err != nil {
 		t.Fatalf("Run: %v\noutput:\n%s", err, out.String())
 	}
@@ -174,6 +174,7 @@ func TestStoryRollsBackAndShipsTheFix(t *testing.T) {
 		t.Errorf("post-mortem does not name the failing route")
 	}
 	checkTelemetry(t, data)
+	checkSlack(t, data, inc.ID)
 }
 
 func TestStoryWithoutLegacyContractsPromotes(t *testing.T) {

@@ -133,6 +133,9 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 		d.Incident.ID, d.Incident.Status, d.Incident.Title, d.Incident.AffectedVersion, d.Incident.StableVersion, d.Incident.RollbackExecuted)
 	fmt.Fprintf(e.out, "users saw %d failed requests in all; the first at +%s, traffic back on %s %.1fs later\n",
 		s.UserFailures, s.FirstFailureAt.Sub(e.start).Round(time.Second), d.Incident.StableVersion, s.DetectSeconds)
+	if err := e.investigate(ctx, d.Incident); err != nil {
+		return err
+	}
 
 	e.chapter("Tuesday 10:35", "the fix takes the hotfix path: "+fixBranch)
 	fixCommit, err := e.commitChapter(ctx, repo, fixBranch, fixDir)
@@ -160,6 +163,9 @@ func (e *env) play(ctx context.Context, s *Summary) error {
 	s.add(fix)
 	if fix.Incident != nil {
 		return fmt.Errorf("the fix %s was rolled back too (incident %s): %s", fix.Release.Version, fix.Incident.ID, fix.Stages[len(fix.Stages)-1].Reason)
+	}
+	if err := e.reportResolution(ctx, d.Incident.ID); err != nil {
+		return err
 	}
 
 	e.chapter("Tuesday 12:10", "post-mortem draft from the journal")
@@ -227,12 +233,12 @@ func (e *env) createRepo(ctx context.Context) (*vcs.Repo, error) {
 	if err := copyTree(e.opts.Example, dir, func(rel string) bool { return rel == "_story" }); err != nil {
 		return nil, err
 	}
-	if e.opts.Webhook != "" {
+	if section := e.opts.notifySection(); section != "" {
 		f, err := os.OpenFile(filepath.Join(dir, "slipway.yaml"), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			return nil, err
 		}
-		_, err = fmt.Fprintf(f, "\nnotify:\n  webhook: %q\n", e.opts.Webhook)
+		_, err = fmt.Fprint(f, section)
 		f.Close()
 		if err != nil {
 			return nil, err

@@ -25,9 +25,11 @@ type point struct {
 	V  float64
 }
 
-// marker is a moment drawn as a vertical line across the chart: the rollback.
+// marker is a moment drawn as a vertical line across the chart (the rollback), or
+// a value drawn as a horizontal one (a threshold) when At is zero.
 type marker struct {
 	At    time.Time
+	V     float64
 	Label string
 }
 
@@ -66,6 +68,10 @@ func lineChart(title string, format func(float64) string, ss []series, marks []m
 		}
 	}
 	for _, m := range marks {
+		if m.At.IsZero() {
+			top = math.Max(top, m.V)
+			continue
+		}
 		extend(m.At)
 	}
 	top = niceCeil(top)
@@ -85,10 +91,19 @@ func lineChart(title string, format func(float64) string, ss []series, marks []m
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="1"/>`, padL, y(v), chartW-padR, y(v), gridColor)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%s</text>`, padL-6, y(v)+4, axisTextColor, esc(format(v)))
 		at := t0.Add(time.Duration(float64(spanT) * float64(i) / chartTicks))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%s</text>`, x(at), chartH-padB+18, axisTextColor, at.UTC().Format("15:04:05"))
+		anchor := map[int]string{0: "start", chartTicks: "end"}[i]
+		if anchor == "" {
+			anchor = "middle"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s" fill="%s">%s</text>`, x(at), chartH-padB+18, anchor, axisTextColor, at.UTC().Format("15:04:05"))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">UTC</text>`, chartW-padR, chartH-6, axisTextColor)
 	for _, m := range marks {
+		if m.At.IsZero() {
+			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="1" stroke-dasharray="2 3"/>`, padL, y(m.V), chartW-padR, y(m.V), axisTextColor)
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="%s">%s</text>`, padL+4, y(m.V)-4, axisTextColor, esc(m.Label))
+			continue
+		}
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="5 4"/>`, x(m.At), padT, x(m.At), chartH-padB, markerColor)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" fill="%s">%s</text>`, x(m.At)-4, padT+12, markerColor, esc(m.Label))
 	}

@@ -241,10 +241,24 @@ func (p *postMortem) chart() (chart, bool) {
 	if end := p.f.stableAt(p.inc); !end.IsZero() && p.f.rolledBack != nil {
 		marks = append(marks, marker{At: end, Label: "rollback"})
 	}
+	if cfg, ok := p.f.configured(metric); ok && !cfg.NoMax && cfg.Max > 0 && cfg.Max <= 4*peak(cand, stable) {
+		marks = append(marks, marker{V: cfg.Max, Label: "threshold " + value(metric, cfg.Max)})
+	}
 	ss := []series{cand}
 	if len(stable.Points) > 0 {
 		ss = append(ss, stable)
 	}
 	title := fmt.Sprintf("%s of %s and %s at each reading of rollout %s", metric, cand.Name, stable.Name, orDash(p.inc.Rollout))
 	return lineChart(title, func(v float64) string { return value(metric, v) }, ss, marks), true
+}
+
+// peak is the largest value the series reach.
+func peak(ss ...series) float64 {
+	var top float64
+	for _, s := range ss {
+		for _, p := range s.Points {
+			top = max(top, p.V)
+		}
+	}
+	return top
 }

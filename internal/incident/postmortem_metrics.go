@@ -160,7 +160,15 @@ func (p *postMortem) metrics() section {
 		ev, ok = f.verdicts[len(f.verdicts)-1], true
 	}
 	if !ok || len(ev.data.Checks) == 0 {
-		s.Blocks = append(s.Blocks, para("", fmt.Sprintf("No analysis reading was recorded for rollout %s.", orDash(p.inc.Rollout))))
+		text := fmt.Sprintf("No analysis reading was recorded for rollout %s.", orDash(p.inc.Rollout))
+		if p.inc.Rollout == "" {
+			text = "No canary analysis was running"
+			if p.inc.Alert != "" {
+				text += "; the alert " + p.inc.Alert + " detected the failure"
+			}
+			text += "."
+		}
+		s.Blocks = append(s.Blocks, para("", text))
 		return s
 	}
 	cand, stable := orDash(p.inc.AffectedVersion), orDash(p.inc.StableVersion)

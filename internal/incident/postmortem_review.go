@@ -18,7 +18,10 @@ func (p *postMortem) investigation() section {
 		if p.src.Investigator == nil {
 			text = "No trace store was consulted for this draft"
 		}
-		s.Blocks = append(s.Blocks, para("", text+"; the router's counts by route are in the Summary."))
+		if _, _, _, ok := p.failingRoute(); ok {
+			text += "; the router's counts by route are in the Summary"
+		}
+		s.Blocks = append(s.Blocks, para("", text+"."))
 	default:
 		s.Blocks = append(s.Blocks, para("Failing route.", fmt.Sprintf("`%s`: %d errors in %d requests on %s.", ev.Route, ev.Errors, ev.Requests, inc.AffectedVersion)))
 		if ev.TraceID != "" {
@@ -167,7 +170,12 @@ func (p *postMortem) wentWell() section {
 	if f.announced != nil && inc.Channel != "" {
 		item += fmt.Sprintf(" and announced in %s at %s", inc.Channel, clock(f.announced.Time))
 	}
-	items = append(items, item+" with the affected version, the impacted metrics and the rollback already done.")
+	if f.rolledBack != nil || inc.RollbackExecuted {
+		item += " with the affected version, the impacted metrics and the rollback already done"
+	} else if inc.Alert != "" {
+		item += fmt.Sprintf(" from the alert %s, naming the version that was deployed when it started", inc.Alert)
+	}
+	items = append(items, item+".")
 	for _, ev := range f.fix {
 		if ev.Kind == "rollout.promoted" {
 			items = append(items, fmt.Sprintf("The fix %s went through a canary of its own before it took all of %s's traffic.", inc.FixVersion, inc.Env))

@@ -32,6 +32,9 @@ func (p *postMortem) summary() section {
 	s.Blocks = append(s.Blocks, block{List: list})
 
 	what := fmt.Sprintf("%s %s was rolled out to %s as a canary", inc.Service, inc.AffectedVersion, inc.Env)
+	if inc.Alert != "" && f.started == nil {
+		what = fmt.Sprintf("The alert %s fired on %s in %s at %s, while %s served", inc.Alert, inc.Service, inc.Env, clock(inc.StartedAt), inc.AffectedVersion)
+	}
 	if w := f.weightAtFailure(); w > 0 {
 		what += fmt.Sprintf(" and was taking %s%% of traffic when analysis judged it unhealthy", num(w))
 	}
@@ -206,11 +209,16 @@ func (p *postMortem) response() section {
 		}
 		t.Rows = append(t.Rows, []string{measure, what + " at " + clock(start), when, took})
 	}
-	detected := p.inc.DetectedAt
+	detected, how := p.inc.DetectedAt, "analysis decided to roll back"
 	if p.f.firstFail != nil {
 		detected = p.f.firstFail.Time
+	} else if p.inc.Alert != "" {
+		how = "the alert reached Slipway"
+		if !p.inc.OpenedAt.IsZero() {
+			detected = p.inc.OpenedAt
+		}
 	}
-	row("Time to detect", "analysis decided to roll back", detected)
+	row("Time to detect", how, detected)
 	row("Time to mitigate", "100% of traffic on "+orUnknown(p.inc.StableVersion), p.f.stableAt(p.inc))
 	fixed := "resolved"
 	if p.inc.FixVersion != "" {

@@ -303,3 +303,43 @@ func TestPostMortemFlagsLateDetection(t *testing.T) {
 		}
 	}
 }
+
+// An incident an alert opened has no rollout: the draft measures from the alert's
+// start, says which alert fired and proposes no alert.
+func TestPostMortemOfAnAlert(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	now := at(14, 5, 0)
+	m := storyManager(t, s, nil, &now)
+	inc, err := m.OpenFromAlert(ctx, incident.AlertIncident{Service: "contract-api", Env: "prod", Version: "1.12.1", StableVersion: "1.12.0",
+		Alert: "ContractAPIErrorBudgetBurn", StartsAt: at(14, 2, 0), Summary: "error budget burning 14.4x over 1h and 5m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = at(14, 20, 0)
+	if _, err := m.Update(store.WithActor(ctx, store.Actor{Name: "ana", Via: "cli"}), inc.ID,
+		incident.Change{Status: incident.Mitigated, Text: "Rolled back by hand with slipway undo prod."}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.PostMortem(ctx, inc.ID, incident.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(got.Markdown)
+	for _, want := range []string{
+		"**Incident commander:** ana",
+		"From the first evidence of failure at 14:02:00 UTC to traffic back on 1.12.0 at 14:20:00 UTC: 18 min.",
+		"| Time to mitigate | first evidence of failure at 14:02:00 UTC | 100% of traffic on 1.12.0 at 14:20:00 UTC | 18 min |",
+		"| 14:20:00 | ana | incident.updated | Rolled back by hand with slipway undo prod. |",
+		"**What happened.** The alert ContractAPIErrorBudgetBurn fired on contract-api in prod at 14:02:00 UTC, while 1.12.1 served.",
+		"| Time to detect | first evidence of failure at 14:02:00 UTC | the alert reached Slipway at 14:05:00 UTC | 3 min |",
+		"No canary analysis was running; the alert ContractAPIErrorBudgetBurn detected the failure.",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("post-mortem of an alert lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "No alert fired") {
+		t.Errorf("post-mortem of an alert says no alert fired:\n%s", md)
+	}
+}

@@ -101,6 +101,9 @@ func (p *Plane) resolveFixed(ctx context.Context, env, version string) {
 	}
 }
 
+// settle is how old a finished deploy is before followDeploys acts on it.
+const settle = 2 * time.Second
+
 // followDeploys watches the journal for deploys that finished serving 100% of
 // an environment, however they were started (a promotion, the delivery of a
 // push, a resume): it resolves the incidents the new version fixed and sends a
@@ -132,6 +135,11 @@ func (s *service) followDeploys(ctx context.Context) {
 			continue
 		}
 		for _, e := range evs {
+			// A promotion asked for resolves and redrafts as it finishes; leave it
+			// that moment, so the two never draft the same post-mortem at once.
+			if time.Since(e.Time) < settle {
+				break
+			}
 			after = e.ID
 			outcome, _ := e.Data["outcome"].(string)
 			if outcome != "promoted" && outcome != "deployed" {

@@ -159,6 +159,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, Reply{Error: err.Error()})
 		return
 	}
+	if hook.TruncatedAlerts > 0 {
+		// Alertmanager's max_alerts cut the group short: those alerts come with a
+		// later notification, or never; say so where an operator looks.
+		rc.log().Warn("alertmanager webhook truncated: raise max_alerts in webhook_configs", "group", hook.GroupKey, "truncated", hook.TruncatedAlerts)
+	}
 	out, dup, err := rc.receive(r.Context(), hook)
 	if err != nil {
 		rc.log().Error("alertmanager webhook", "group", hook.GroupKey, "err", err)

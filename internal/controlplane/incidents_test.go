@@ -74,7 +74,7 @@ func TestIncidentsThroughSlackAndPagerDuty(t *testing.T) {
 	for _, e := range pd.Events() {
 		actions = append(actions, e.Path+" "+e.EventAction+" "+e.DedupKey)
 	}
-	want := []string{"/v2/enqueue trigger INC-1", "/v2/enqueue resolve INC-1", "/v2/change/enqueue  "}
+	want := []string{"/v2/enqueue trigger INC-1", "/v2/enqueue acknowledge INC-1", "/v2/enqueue resolve INC-1", "/v2/change/enqueue  "}
 	if strings.Join(actions, "|") != strings.Join(want, "|") {
 		t.Errorf("PagerDuty events = %q, want %q", actions, want)
 	}

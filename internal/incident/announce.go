@@ -23,10 +23,12 @@ type Conversation interface {
 }
 
 // Pager pages the people on call. Trigger opens (or refreshes) the alert with
-// p.Key; Resolve closes the alert with key. Both are safe to repeat and safe for
-// concurrent use. The PagerDuty client implements it.
+// p.Key; Acknowledge says someone is on it (it stops escalating); Resolve closes
+// the alert with key. All are safe to repeat and safe for concurrent use. The
+// PagerDuty client implements it.
 type Pager interface {
 	Trigger(ctx context.Context, p notify.Page) error
+	Acknowledge(ctx context.Context, key string) error
 	Resolve(ctx context.Context, key string) error
 }
 

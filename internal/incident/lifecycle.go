@@ -42,7 +42,8 @@ func actor(ctx context.Context) (name string, person bool) {
 // A change the lifecycle refuses returns no incident; an incident returned with
 // an error is recorded, and only telling people failed (the same for Resolve and
 // Close).
-// The first person to post an update becomes the commander unless one is named.
+// The first person to post an update becomes the commander unless one is named;
+// a person's update on a critical incident acknowledges its page.
 func (m *Manager) Update(ctx context.Context, id string, c Change) (Incident, error) {
 	c.Text = strings.TrimSpace(c.Text)
 	if c.Status == Resolved || c.Status == Closed {
@@ -104,7 +105,13 @@ func (m *Manager) Update(ctx context.Context, id string, c Change) (Incident, er
 		map[string]any{"text": u.Text, "status": string(u.Status), "severity": inc.Severity, "commander": inc.Commander}); err != nil {
 		return inc, err
 	}
-	return inc, m.tell(ctx, inc, updateMessage(inc, u))
+	errs := []error{m.tell(ctx, inc, updateMessage(inc, u))}
+	if m.Pager != nil && person && inc.Severity == Critical {
+		if err := m.Pager.Acknowledge(ctx, inc.ID); err != nil {
+			errs = append(errs, fmt.Errorf("acknowledge the page of %s: %w", inc.ID, err))
+		}
+	}
+	return inc, errors.Join(errs...)
 }
 
 // Resolve marks the incident resolved (its cause fixed), with the fix version

@@ -67,6 +67,13 @@ func (p *pager) Trigger(_ context.Context, pg notify.Page) error {
 	return nil
 }
 
+func (p *pager) Acknowledge(_ context.Context, key string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, "acknowledge "+key)
+	return nil
+}
+
 func (p *pager) Resolve(_ context.Context, key string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -175,7 +182,7 @@ func TestLifecycle(t *testing.T) {
 	if diff := cmp.Diff(wantChat, c.seen()); diff != "" {
 		t.Errorf("chat (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"trigger INC-1 critical contract-api/prod", "resolve INC-1"}, p.calls); diff != "" {
+	if diff := cmp.Diff([]string{"trigger INC-1 critical contract-api/prod", "acknowledge INC-1", "resolve INC-1"}, p.calls); diff != "" {
 		t.Errorf("pager (-want +got):\n%s", diff)
 	}
 }

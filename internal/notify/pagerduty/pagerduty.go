@@ -124,6 +124,15 @@ func (c *Client) Trigger(ctx context.Context, p notify.Page) error {
 	return c.send(ctx, "/v2/enqueue", "trigger "+p.Key, ev)
 }
 
+// Acknowledge tells PagerDuty someone is working on the alert key, which stops
+// its escalation.
+func (c *Client) Acknowledge(ctx context.Context, key string) error {
+	if strings.TrimSpace(key) == "" {
+		return errors.New("pagerduty acknowledge: the key is empty")
+	}
+	return c.send(ctx, "/v2/enqueue", "acknowledge "+key, event{RoutingKey: c.key, EventAction: "acknowledge", DedupKey: key})
+}
+
 // Resolve resolves the alert key.
 func (c *Client) Resolve(ctx context.Context, key string) error {
 	if strings.TrimSpace(key) == "" {

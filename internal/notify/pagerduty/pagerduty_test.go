@@ -32,6 +32,9 @@ func TestTriggerResolveChange(t *testing.T) {
 	if err := c.Trigger(ctx, page); err != nil {
 		t.Fatalf("Trigger() = %v", err)
 	}
+	if err := c.Acknowledge(ctx, "INC-1"); err != nil {
+		t.Fatalf("Acknowledge() = %v", err)
+	}
 	if err := c.Resolve(ctx, "INC-1"); err != nil {
 		t.Fatalf("Resolve() = %v", err)
 	}
@@ -39,9 +42,13 @@ func TestTriggerResolveChange(t *testing.T) {
 		t.Fatalf("Change() = %v", err)
 	}
 	evs := s.Events()
-	if len(evs) != 3 {
-		t.Fatalf("PagerDuty got %d events, want 3", len(evs))
+	if len(evs) != 4 {
+		t.Fatalf("PagerDuty got %d events, want 4", len(evs))
 	}
+	if ack := evs[1]; ack.EventAction != "acknowledge" || ack.DedupKey != "INC-1" {
+		t.Errorf("acknowledge = %+v", ack)
+	}
+	evs = append(evs[:1], evs[2:]...)
 	trig := evs[0]
 	if trig.Path != "/v2/enqueue" || trig.EventAction != "trigger" || trig.DedupKey != "INC-1" ||
 		trig.Payload["severity"] != "critical" || trig.Payload["source"] != "contract-api/prod" ||

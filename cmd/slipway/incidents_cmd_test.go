@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -80,4 +82,34 @@ func TestIncidentLifecycleCommands(t *testing.T) {
 			t.Errorf("incidents %s = %v, want an error containing %q", strings.Join(tt.args, " "), err, tt.want)
 		}
 	}
+}
+
+// The list and one incident's page, as a person reads them after the fix.
+func TestIncidentsGolden(t *testing.T) {
+	utcClock(t)
+	data := seedState(t)
+	st, err := store.Open(context.Background(), filepath.Join(data, "slipway.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 2, 5, 10, 20, 0, 0, time.UTC)
+	m := &incident.Manager{Store: st, Now: func() time.Time { return now }}
+	maria := store.WithActor(context.Background(), store.Actor{Name: "maria", Via: "cli"})
+	if _, err := m.Update(maria, "INC-1", incident.Change{Status: incident.Investigating, Text: "legacy contracts lack an expiry"}); err != nil {
+		t.Fatal(err)
+	}
+	now = time.Date(2026, 2, 5, 12, 10, 0, 0, time.UTC)
+	if _, err := m.ResolveFixed(maria, "contract-api", "prod", "1.12.1"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	list, err := runCmd(t, newIncidentsCmd(), "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	show, err := runCmd(t, newIncidentsCmd(), "INC-1", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "incidents.golden", "$ slipway incidents\n"+list+"\n$ slipway incidents INC-1\n"+show)
 }

@@ -133,7 +133,7 @@ func gate(p Policy, report Report, dgst string) (string, []Judgement, error) {
 	if err := checkDBAge(p, report, dgst); err != nil {
 		return "", nil, err
 	}
-	js, err := judge(g, report, p.now(), p.env(), p.field("vulnerabilities.allow"), dgst)
+	js, err := judge(g, report, p.now(), p.env(), p.field("vulnerabilities"), dgst)
 	if err != nil {
 		return "", js, err
 	}

@@ -65,7 +65,7 @@ func judge(g *config.VulnGate, r Report, now time.Time, env, where, dgst string)
 	if len(blocked) == 0 {
 		return out, nil
 	}
-	return out, fmt.Errorf("%w: %s is refused by %s's gate (block: %s): %s; fix: upgrade the module to the fixed version and release again, or add to %s: [{id: ..., until: YYYY-MM-DD, reason: ...}]",
+	return out, fmt.Errorf("%w: %s is refused by %s's gate (block: %s): %s; fix: upgrade the module to the fixed version and release again, or add to %s: allow: [{id: ..., until: YYYY-MM-DD, reason: ...}]",
 		ErrVulnerable, dgst, env, g.Block, strings.Join(blocked, "; "), where)
 }
 

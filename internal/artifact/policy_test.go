@@ -90,7 +90,7 @@ func TestJudge(t *testing.T) {
 			[]string{"GO-1 high below", "GO-2 low below", "GO-3 low below", "GO-4 critical blocks"}, true},
 	}
 	for _, tt := range tests {
-		js, err := judge(&tt.gate, report, tt.at, "prod", "environments[prod].policy.vulnerabilities.allow", "sha256:x")
+		js, err := judge(&tt.gate, report, tt.at, "prod", "environments[prod].policy.vulnerabilities in slipway.yaml", "sha256:x")
 		if diff := cmp.Diff(tt.want, decisions(js)); diff != "" {
 			t.Errorf("%s: judgements (-want +got):\n%s", tt.name, diff)
 		}

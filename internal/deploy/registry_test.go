@@ -267,7 +267,7 @@ func TestPinnedPolicy(t *testing.T) {
 	}
 
 	path := pin(fmt.Sprintf("environments:\n  prod:\n    keys: [%s]\n    vulnerabilities: {block: high, max-db-age: 36500d}\n  dev:\n    keys: [b.pub]\n", f.pubA))
-	e.refused("prod", v100, artifact.ErrVulnerable, "GO-2099-0100", "vulnerabilities.allow in "+path)
+	e.refused("prod", v100, artifact.ErrVulnerable, "GO-2099-0100", "or add to vulnerabilities in "+path, "allow:")
 	e.refused("dev", v100, artifact.ErrUntrustedKey, "which dev does not trust", filepath.Join(filepath.Dir(path), "b.pub"), "keys in "+path)
 
 	report := scanReport(t, e, v100)

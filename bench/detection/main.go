@@ -23,6 +23,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"runtime"
 	"sync"
 	"time"
@@ -70,6 +71,8 @@ type options struct {
 	bugRun int
 	// noFallback leaves out the replay judged against the stable version.
 	noFallback bool
+	// only selects scenarios by name (a regular expression); empty runs all.
+	only string
 }
 
 func main() {
@@ -79,6 +82,7 @@ func main() {
 	flag.IntVar(&o.aaRuns, "aa-runs", 0, "runs of each healthy scenario (default 200 quick, 1000 full)")
 	flag.IntVar(&o.bugRun, "bug-runs", 0, "runs of each bad scenario (default 100 quick, 500 full)")
 	flag.BoolVar(&o.noFallback, "no-fallback", false, "leave out the column judged without a baseline (halves the time)")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regular expression")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "detection:", err)
@@ -165,7 +169,14 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	start := time.Now()
 	worstRate, worstFallback, storyS, storyF := 0.0, 0.0, 0.0, 0.0
 	bounds := router.DurationBuckets()
+	only, err := regexp.Compile(o.only)
+	if err != nil {
+		return fmt.Errorf("-only %q: %w", o.only, err)
+	}
 	for _, sc := range scenarios(o) {
+		if !only.MatchString(sc.name) {
+			continue
+		}
 		sp := spec
 		if sc.firstStep > 0 {
 			sp.Steps = append([]int{sc.firstStep}, spec.Steps[1:]...)

@@ -44,10 +44,10 @@ func RollbackFromEvent(e store.Event) (Rollback, error) {
 	return rb, nil
 }
 
-// firstFailure finds, in the journal of a rollout, the first verdict with a
-// failing reading (a check that failed, even when the decision waited for more
-// samples) and the first verdict that decided to roll back. Either is zero when
-// the journal does not hold it.
+// firstFailure finds, in the journal of a rollout, the first reading that
+// counted a failed request of the candidate (a check's or a route's errors), as
+// the post-mortem and DORA's time to restore do, and the first verdict that
+// decided to roll back. Either is zero when the journal does not hold it.
 func firstFailure(events []store.Event) (failed, detected store.Event) {
 	for _, e := range events {
 		if e.Kind != "rollout.verdict" {
@@ -57,13 +57,14 @@ func firstFailure(events []store.Event) (failed, detected store.Event) {
 		if err != nil {
 			continue
 		}
-		erred := d.verdictFailed()
+		erred := false
 		for _, c := range d.Checks {
-			if c.result() == "fail" {
-				erred = true
-			}
+			erred = erred || c.Errors > 0
 		}
-		if erred && failed.ID == 0 {
+		for _, r := range d.FailingRoutes {
+			erred = erred || r.Errors > 0
+		}
+		if (erred || d.verdictFailed()) && failed.ID == 0 {
 			failed = e
 		}
 		if d.verdictFailed() && detected.ID == 0 {

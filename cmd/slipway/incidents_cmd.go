@@ -31,8 +31,10 @@ close' after the review. Promoting a later version to 100% of the incident's
 environment resolves it by itself, recording that version as the fix.
 
 Severity is critical, warning or info (sev1, sev2 and sev3 are accepted).
-Response times are measured from the first failing reading: time to detect (to
-the verdict or alert), to mitigate (to the rollback) and to resolve (to the fix).
+Response times are measured from the first evidence of failure (the first
+reading that counted a failed request, or the alert's start): time to detect (to
+the deciding verdict or the alert), to mitigate (to the rollback) and to resolve
+(to the fix).
 
 With notify.slack in slipway.yaml each incident gets a channel
 (#incident-<service>-<yyyy-mm-dd>, then -2, -3 the same day) with a summary at

@@ -20,9 +20,11 @@ import (
 // instrument puts the middleware around mux: each request is a server span
 // (continuing the caller's trace when it sends one) named after its route, with
 // a request id, an access log line and panic recovery inside it, so the logs of
-// a request carry its trace id.
+// a request carry its trace id. Health checks, probed every second or so, are
+// not traced.
 func instrument(log *slog.Logger, mux *http.ServeMux) http.Handler {
-	return otelhttp.NewHandler(withRequestID(withAccessLog(log, withRecovery(log, withRoute(mux)))), "contract-api")
+	return otelhttp.NewHandler(withRequestID(withAccessLog(log, withRecovery(log, withRoute(mux)))), "contract-api",
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }))
 }
 
 // withRoute names the request's span after the route mux matched,

@@ -18,8 +18,10 @@ import (
 // the control plane (slipway promote, slipway run) and reads of the store (slipway
 // status, runs, history).
 
-// waitFor is how long the demo waits for the control plane to do one thing.
-const waitFor = 5 * time.Minute
+// waitFor is how long the demo waits for the control plane to do one thing. The
+// first run on a machine compiles the service's dependencies (OpenTelemetry, gRPC)
+// cold inside its pipelines: on two busy cores that alone can take minutes.
+const waitFor = 15 * time.Minute
 
 // poll calls check every 200ms until it reports done or fails, or waitFor passes.
 func (e *env) poll(ctx context.Context, what string, check func() (bool, error)) error {

@@ -2,9 +2,9 @@ package artifact
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/base64"
 	"encoding/json"
-	"debug/buildinfo"
 	"os"
 	"path/filepath"
 	"testing"

@@ -40,9 +40,9 @@ type Deployer struct {
 	// Pinned is the policy file the control plane was given (slipway up
 	// --policy): for the environments it covers it overrides slipway.yaml's
 	// keys and gate. Nil: slipway.yaml's policy.
-	Pinned *config.PolicyFile
-	Target    runtime.Target
-	Rollouts  *rollout.Controller
+	Pinned   *config.PolicyFile
+	Target   runtime.Target
+	Rollouts *rollout.Controller
 	// Router returns the traffic splitter in front of the service in env.
 	Router func(service, env string) rollout.Splitter
 	// Dir holds extracted binaries and instance files.

@@ -3,7 +3,6 @@ package incident
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,20 +79,7 @@ type pmEvent struct {
 
 // decodePM reads e.Data into pmData; a JSON round trip handles both the decoded
 // JSON of the store and the Go values a writer built.
-func decodePM(e store.Event) (pmData, error) {
-	var d pmData
-	if len(e.Data) == 0 {
-		return d, nil
-	}
-	raw, err := json.Marshal(e.Data)
-	if err != nil {
-		return d, fmt.Errorf("event %d (%s): encode data: %w", e.ID, e.Kind, err)
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return d, fmt.Errorf("event %d (%s): data does not have the shape Slipway writes: %w", e.ID, e.Kind, err)
-	}
-	return d, nil
-}
+func decodePM(e store.Event) (pmData, error) { return decodeEvent[pmData](e) }
 
 // failed reports whether a verdict decided to roll back.
 func (d pmData) failed() bool {

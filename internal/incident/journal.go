@@ -65,8 +65,12 @@ func (c check) result() string {
 
 // decodeData reads e.Data into eventData. Data arrives as decoded JSON from the
 // store or as the Go values the writer built; a JSON round trip handles both.
-func decodeData(e store.Event) (eventData, error) {
-	var d eventData
+func decodeData(e store.Event) (eventData, error) { return decodeEvent[eventData](e) }
+
+// decodeEvent reads e.Data into a T; a JSON round trip handles both the decoded
+// map a store read gives and the struct a caller appended.
+func decodeEvent[T any](e store.Event) (T, error) {
+	var d T
 	if len(e.Data) == 0 {
 		return d, nil
 	}
@@ -75,7 +79,7 @@ func decodeData(e store.Event) (eventData, error) {
 		return d, fmt.Errorf("event %d (%s): encode data: %w", e.ID, e.Kind, err)
 	}
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return d, fmt.Errorf("event %d (%s): data does not have the rollout shape: %w", e.ID, e.Kind, err)
+		return d, fmt.Errorf("event %d (%s): data does not have the rollout shape Slipway writes: %w", e.ID, e.Kind, err)
 	}
 	return d, nil
 }

@@ -322,23 +322,23 @@ func routesEvidence(prior []float64, st SeqState) SeqStream {
 }
 
 // describeCheck says what a check's evidence is about, for a verdict's reason.
-func describeCheck(ch Check, s SeqStream, st SeqState) string {
+func describeCheck(ch Check, s SeqStream, st SeqState, ref string) string {
 	var b strings.Builder
 	switch ch.Metric {
 	case ErrorRate:
-		fmt.Fprintf(&b, "error-rate check: %.0f errors in %.0f candidate requests (%.2f%%) vs %.0f in %.0f on the stable (%.2f%%)",
-			st.Candidate.Errors, st.Candidate.Requests, 100*st.Candidate.Rate(), st.Stable.Errors, st.Stable.Requests, 100*st.Stable.Rate())
+		fmt.Fprintf(&b, "error-rate check: %.0f errors in %.0f candidate requests (%.2f%%) vs %.0f in %.0f on the %s (%.2f%%)",
+			st.Candidate.Errors, st.Candidate.Requests, 100*st.Candidate.Rate(), st.Stable.Errors, st.Stable.Requests, ref, 100*st.Stable.Rate())
 		if !ch.NoMax {
 			fmt.Fprintf(&b, "; bound %s", formatValue(ErrorRate, ch.Max))
 		}
 		if ch.VsStable > 0 {
-			fmt.Fprintf(&b, "; bound %gx the stable", ch.VsStable)
+			fmt.Fprintf(&b, "; bound %gx the %s", ch.VsStable, ref)
 		}
 	case CriticalLogs:
-		fmt.Fprintf(&b, "critical-logs check: %.0f lines on the candidate vs %.0f on the stable", s.Candidate, s.Stable)
+		fmt.Fprintf(&b, "critical-logs check: %.0f lines on the candidate vs %.0f on the %s", s.Candidate, s.Stable, ref)
 	case LatencyP95, LatencyP99:
-		fmt.Fprintf(&b, "%s check: requests slower than %s, %.0f of %.0f on the candidate (allowed %.0f%%) vs %.0f of %.0f on the stable",
-			ch.Metric, formatValue(ch.Metric, s.Bound), s.Candidate, st.Candidate.Latency, 100*latencyTail(ch.Metric), s.Stable, st.Stable.Latency)
+		fmt.Fprintf(&b, "%s check: requests slower than %s, %.0f of %.0f on the candidate (allowed %.0f%%) vs %.0f of %.0f on the %s",
+			ch.Metric, formatValue(ch.Metric, s.Bound), s.Candidate, st.Candidate.Latency, 100*latencyTail(ch.Metric), s.Stable, st.Stable.Latency, ref)
 	}
 	return b.String()
 }

@@ -292,8 +292,8 @@ func (q Sequential) outcome(st SeqState, res SeqResult) (Outcome, string) {
 				lead = s
 			}
 		}
-		return Fail, fmt.Sprintf("candidate worse than stable: e-value %s >= %s (alpha %g) after %d observations; %s",
-			fmtE(res.EValue), fmtE(res.Threshold), res.Alpha, st.Observations, q.describe(lead, st))
+		return Fail, fmt.Sprintf("candidate worse than %s: e-value %s >= %s (alpha %g) after %d observations; %s",
+			q.against(lead.Name), fmtE(res.EValue), fmtE(res.Threshold), res.Alpha, st.Observations, q.describe(lead, st))
 	}
 	if st.Stable.Requests <= 0 {
 		// Without a baseline the relative tests saw nothing: never pass on that.
@@ -311,20 +311,21 @@ func (q Sequential) describe(s SeqStream, st SeqState) string {
 	var b strings.Builder
 	for _, ch := range q.Checks {
 		if s.Name == ch.Metric+" check" {
-			return describeCheck(ch, s, st)
+			return describeCheck(ch, s, st, q.against(s.Name))
 		}
 	}
+	ref := q.against(s.Name)
 	switch s.Name {
 	case StreamRoutes:
-		fmt.Fprintf(&b, "route %s: %.0f errors on the candidate vs %.0f on the stable", s.Route, s.Candidate, s.Stable)
+		fmt.Fprintf(&b, "route %s: %.0f errors on the candidate vs %.0f on the %s", s.Route, s.Candidate, s.Stable, ref)
 	case StreamErrors:
-		fmt.Fprintf(&b, "errors %.0f/%.0f (%.2f%%) on the candidate vs %.0f/%.0f (%.2f%%) on the stable",
-			st.Candidate.Errors, st.Candidate.Requests, 100*st.Candidate.Rate(), st.Stable.Errors, st.Stable.Requests, 100*st.Stable.Rate())
+		fmt.Fprintf(&b, "errors %.0f/%.0f (%.2f%%) on the candidate vs %.0f/%.0f (%.2f%%) on the %s",
+			st.Candidate.Errors, st.Candidate.Requests, 100*st.Candidate.Rate(), st.Stable.Errors, st.Stable.Requests, 100*st.Stable.Rate(), ref)
 	case StreamLogErrors:
-		fmt.Fprintf(&b, "error log lines %.0f on the candidate vs %.0f on the stable", st.Candidate.LogErrors, st.Stable.LogErrors)
+		fmt.Fprintf(&b, "error log lines %.0f on the candidate vs %.0f on the %s", st.Candidate.LogErrors, st.Stable.LogErrors, ref)
 	case StreamLatency:
-		fmt.Fprintf(&b, "latency: requests slower than %s, %.0f of %.0f on the candidate vs %.0f of %.0f on the stable",
-			formatValue(LatencyP95, s.Bound), s.Candidate, st.Candidate.Latency, s.Stable, st.Stable.Latency)
+		fmt.Fprintf(&b, "latency: requests slower than %s, %.0f of %.0f on the candidate vs %.0f of %.0f on the %s",
+			formatValue(LatencyP95, s.Bound), s.Candidate, st.Candidate.Latency, s.Stable, st.Stable.Latency, ref)
 	case StreamErrorSLO:
 		fmt.Fprintf(&b, "candidate error rate %.2f%% over the SLO (%.0f/%.0f)", 100*st.Candidate.Rate(), st.Candidate.Errors, st.Candidate.Requests)
 	}

@@ -109,6 +109,22 @@ type Sequential struct {
 	// from the first request. Time is the sum of the reads' windows (one second per
 	// read when a provider gives no timestamps). Default 30s.
 	LatencyWarmup time.Duration `json:"latency_warmup,omitempty"`
+	// Baseline says the reference series pools the stable with a baseline of it
+	// (latency the baseline's alone): reasons name what the candidate was compared
+	// with. It is the rollout's to set on every pass, never stored.
+	Baseline bool `json:"-"`
+}
+
+// against names what a stream compares the candidate with, for reasons: the
+// stable, or with a baseline the baseline (latency) or both (counts).
+func (q Sequential) against(stream string) string {
+	switch {
+	case !q.Baseline:
+		return "stable"
+	case stream == StreamLatency || stream == LatencyP95+" check" || stream == LatencyP99+" check":
+		return "baseline"
+	}
+	return "stable + baseline"
 }
 
 // Stream names reported in SeqResult.Streams.

@@ -31,6 +31,7 @@ func Diff(to, from Reads) Reads {
 func (s Spec) judge() analysis.Sequential {
 	q := s.Judge
 	q.Checks = s.Criteria.Checks
+	q.Baseline = s.HasBaseline()
 	if q.LatencyWarmup == 0 && s.HasBaseline() {
 		// the baseline starts with the candidate: both warm up alike, so latency
 		// counts from the second read

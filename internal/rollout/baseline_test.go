@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,6 +122,9 @@ func TestCandidateIsJudgedAgainstTheBaseline(t *testing.T) {
 	if r.Phase != RolledBack {
 		t.Fatalf("without a baseline: %s; want rolled back against the fast stable", r.Phase)
 	}
+	if !strings.Contains(r.Reason, "worse than stable") || strings.Contains(r.Reason, "baseline") {
+		t.Errorf("reason without a baseline %q; want it compared with the stable alone", r.Reason)
+	}
 	if p.queries != 2*p.batches {
 		t.Errorf("%d queries in %d reads without a baseline; want two a read", p.queries, p.batches)
 	}
@@ -133,6 +137,9 @@ func TestRolledBackSplitDropsTheBaseline(t *testing.T) {
 	r, sp := run(t, s, p)
 	if r.Phase != RolledBack {
 		t.Fatalf("phase %s, want rolled back: over the 1%% bound and worse than its baseline", r.Phase)
+	}
+	if !strings.Contains(r.Reason, "worse than stable + baseline") || !strings.Contains(r.Reason, "on the stable + baseline") {
+		t.Errorf("reason %q; want the counts compared with the stable + baseline they were pooled from", r.Reason)
 	}
 	if diff := cmp.Diff([]router.Backend{{Version: "1.0.0", URL: "http://s", Weight: 100}}, sp.applied[len(sp.applied)-1].Backends); diff != "" {
 		t.Errorf("split after the rollback (-want +got):\n%s", diff)

@@ -14,14 +14,22 @@ import (
 // instances of the stable version cur runs (same digest), at the same moment as the
 // candidate, so that the rollout compares two processes of the same age under the
 // same load. It returns none when the rollout disables the baseline, when there is
-// no stable instance to copy, or when the baseline cannot start (a busy or full
-// machine): the rollout then judges against the stable version, and the journal
+// no stable instance to copy, when the machine has no room for it (Deployer.Room),
+// or when the baseline cannot start (a busy or full machine): the rollout then judges against the stable version, and the journal
 // says why.
 func (d *Deployer) startBaseline(ctx context.Context, env *config.Environment, cur Deployment, candidate Artifact, n int) []runtime.Instance {
 	if env.Rollout == nil || !env.Rollout.RunsBaseline() || cur.Digest == "" || len(cur.Instances) == 0 || n < 1 {
 		return nil
 	}
-	ins, err := d.start(ctx, env.Name, cur.artifact(), n, false)
+	room := d.Room
+	if room == nil {
+		room = MemoryRoom
+	}
+	err := room(cur.Instances, n)
+	var ins []runtime.Instance
+	if err == nil {
+		ins, err = d.start(ctx, env.Name, cur.artifact(), n, false)
+	}
 	if err != nil {
 		d.event(ctx, env.Name, candidate, "deploy.baseline",
 			fmt.Sprintf("%s %s in %s: no baseline of %s could start (%v); judged against the stable version, latency after a warm-up",

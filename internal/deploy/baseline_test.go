@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,41 @@ func TestRestoreAdoptsALiveBaseline(t *testing.T) {
 		t.Fatalf("Resume = %+v, %v; want 1.1.0 promoted", results, err)
 	}
 	waitGone(t, "adopted baseline after the promotion", mid.Pending.Baseline)
+}
+
+// TestNoRoomNoBaseline: a machine without memory for a baseline rolls out against
+// the stable, and the journal says why.
+func TestNoRoomNoBaseline(t *testing.T) {
+	e := newEnv(t)
+	e.d.Room = func(like []runtime.Instance, n int) error {
+		if len(like) != 2 || n != 2 {
+			t.Errorf("room asked for %d like %d stable instances; want 2 like 2", n, len(like))
+		}
+		return fitRoom(300<<20, 1000<<20, n)
+	}
+	e.mustDeploy("prod", "1.0.0", Options{}, Deployed)
+	e.traffic("prod")
+	res := e.mustDeploy("prod", "1.1.0", Options{}, Promoted)
+	evs := e.events("deploy.baseline")
+	if len(evs) != 1 || evs[0].Data["baseline"] != false || !strings.Contains(evs[0].Message, "1200 MiB with headroom, 1000 MiB available") {
+		t.Fatalf("deploy.baseline events %+v; want one saying there was no room", evs)
+	}
+	if res.Rollout == nil || res.Rollout.HasBaseline() {
+		t.Errorf("rollout %+v; want it judged against the stable", res.Rollout)
+	}
+}
+
+func TestFitRoom(t *testing.T) {
+	for _, tt := range []struct {
+		size, avail float64
+		n           int
+		ok          bool
+	}{
+		{100 << 20, 1 << 30, 2, true}, {100 << 20, 400 << 20, 2, true}, {100 << 20, 399 << 20, 2, false},
+		{0, 0, 3, true}, // nothing measured: nothing to refuse on
+	} {
+		if err := fitRoom(tt.size, tt.avail, tt.n); (err == nil) != tt.ok {
+			t.Errorf("fitRoom(%v, %v, %d) = %v; want ok %v", tt.size, tt.avail, tt.n, err, tt.ok)
+		}
+	}
 }

@@ -56,6 +56,9 @@ type Deployer struct {
 	// RolledBack, when set, is told about every rollout that ended rolled back
 	// (to open an incident); it must be safe to call twice for one rollout.
 	RolledBack func(ctx context.Context, r *rollout.Rollout) error
+	// Room decides whether a baseline fits beside the stable and the candidate.
+	// Default MemoryRoom.
+	Room Room
 }
 
 // Options change how one deploy runs.

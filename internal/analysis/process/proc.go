@@ -172,3 +172,28 @@ func bootTime(procRoot string) (time.Time, error) {
 	}
 	return time.Time{}, errors.New("no btime line")
 }
+
+// ResidentBytes is the resident memory of process pid on this machine.
+func ResidentBytes(pid int) (float64, error) { return residentBytes("/proc", pid) }
+
+// AvailableMemory is the memory this machine can give new processes without
+// swapping: MemAvailable in /proc/meminfo.
+func AvailableMemory() (float64, error) { return availableMemory("/proc") }
+
+func availableMemory(procRoot string) (float64, error) {
+	b, err := os.ReadFile(filepath.Join(procRoot, "meminfo"))
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.Lines(b) {
+		f := bytes.Fields(line)
+		if len(f) >= 2 && string(f[0]) == "MemAvailable:" {
+			kb, err := strconv.ParseUint(string(f[1]), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("meminfo: MemAvailable %q: %w", f[1], err)
+			}
+			return float64(kb) * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("meminfo has no MemAvailable line")
+}

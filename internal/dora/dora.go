@@ -11,9 +11,10 @@
 //     time to the first successful deployment to the environment of a version
 //     that contains it (a commit of a rolled-back release reaches the environment
 //     with the next version that succeeds there);
-//   - time to restore runs from an incident's first evidence of failure to the
-//     moment traffic was back on a good version: the first reading of its rollout
-//     that counted a failed request, else the start the incident recorded.
+//   - time to restore runs from an incident's start to the moment traffic was
+//     back on a good version: the last reading of its rollout before the first
+//     that counted a failed request (an upper bound), else the start the incident
+//     recorded.
 package dora
 
 import (

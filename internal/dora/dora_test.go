@@ -144,7 +144,7 @@ func TestMeasure(t *testing.T) {
 				TimeToRestore: dora.Stat{N: 1, Median: 30 * time.Minute, P90: 30 * time.Minute}}},
 		},
 		{
-			name: "time to restore from the first reading that counted an error",
+			name: "time to restore from the last reading before the first that counted an error",
 			j: journal{
 				releases: []map[string]any{release("web", "3.2.0", at(0, 0))},
 				deploys: []store.Event{
@@ -159,7 +159,7 @@ func TestMeasure(t *testing.T) {
 			},
 			o: dora.Options{Since: at(0, 0), Until: at(1, 0)},
 			want: []dora.Figures{{Service: "web", Env: "prod", Attempts: 1, Failed: 1, FailedVersions: []string{"3.2.0"}, ChangeFailureRate: 1,
-				TimeToRestore: dora.Stat{N: 1, Median: 15 * time.Second, P90: 15 * time.Second}}},
+				TimeToRestore: dora.Stat{N: 1, Median: 20 * time.Second, P90: 20 * time.Second}}},
 		},
 		{
 			name: "empty journal",

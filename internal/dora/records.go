@@ -161,18 +161,26 @@ func readIncidents(ctx context.Context, j Journal, o Options) ([]incidentRecord,
 	return out, nil
 }
 
-// firstError moves an incident's start to the first reading of its rollout that
-// counted a failed request, when the journal holds one earlier than the record:
-// users were failing from then on, whenever analysis became sure of it.
+// firstError moves an incident's start to when its rollout's candidate began to
+// fail, when the journal says so earlier than the record: after the last reading
+// (the rollout's start, a step's start or a verdict) that counted no failed
+// request, before the first that did. Starting at the clean reading makes time to
+// restore an upper bound, as the post-mortem's impact states it, never a
+// reading's interval short of what users met.
 func firstError(ctx context.Context, j Journal, in *incidentRecord) error {
 	if in.Rollout == "" {
 		return nil
 	}
-	evs, err := j.Events(ctx, store.Filter{Rollout: in.Rollout, Kinds: []string{"rollout.verdict"}})
+	evs, err := j.Events(ctx, store.Filter{Rollout: in.Rollout, Kinds: []string{"rollout.started", "rollout.step", "rollout.verdict"}})
 	if err != nil {
 		return fmt.Errorf("read the readings of incident %s: %w", in.ID, err)
 	}
+	var clean, erred time.Time
 	for _, e := range evs {
+		if e.Kind != "rollout.verdict" {
+			clean = e.Time
+			continue
+		}
 		var d struct {
 			Checks []struct {
 				Errors float64 `json:"errors"`
@@ -181,14 +189,24 @@ func firstError(ctx context.Context, j Journal, in *incidentRecord) error {
 		if err := decode(fmt.Sprintf("event %d (%s)", e.ID, e.Kind), e.Data, &d); err != nil {
 			return err
 		}
+		failed := false
 		for _, c := range d.Checks {
-			if c.Errors > 0 {
-				if s := in.start(); s.IsZero() || e.Time.Before(s) {
-					in.StartedAt = e.Time
-				}
-				return nil
-			}
+			failed = failed || c.Errors > 0
 		}
+		if failed {
+			erred = e.Time
+			break
+		}
+		clean = e.Time
+	}
+	if erred.IsZero() {
+		return nil
+	}
+	if !clean.IsZero() {
+		erred = clean
+	}
+	if s := in.start(); s.IsZero() || erred.Before(s) {
+		in.StartedAt = erred
 	}
 	return nil
 }

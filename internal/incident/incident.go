@@ -33,8 +33,10 @@ type Incident struct {
 	// update, unless one is named.
 	Commander string `json:"commander,omitempty"`
 
-	// StartedAt is the first evidence of failure (the first failing reading of the
-	// canary, or when the alert started); zero when unknown.
+	// StartedAt is when the failure began, at the earliest the journal allows: for a
+	// canary, the last reading without a failed request before the first with one
+	// (so the response times are upper bounds, never a reading's rounding short);
+	// for an alert, when it started. Zero when unknown.
 	StartedAt time.Time `json:"started_at,omitzero"`
 	// DetectedAt is when Slipway judged the version bad or the alert reached it.
 	DetectedAt time.Time `json:"detected_at,omitzero"`
@@ -143,8 +145,9 @@ type Rollback struct {
 	Service, Env, Rollout, AffectedVersion, StableVersion, Reason string
 	Metrics                                                       []Metric
 	RolledBackAt                                                  time.Time
-	// FailedAt is the first reading that showed the candidate failing; DetectedAt
-	// the verdict that decided to roll back. Zero when unknown.
+	// FailedAt is when the candidate began to fail, at the earliest: the last
+	// reading that counted none of its failed requests before the first that did;
+	// DetectedAt the verdict that decided to roll back. Zero when unknown.
 	FailedAt, DetectedAt time.Time
 }
 

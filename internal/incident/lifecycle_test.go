@@ -97,9 +97,10 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenForRollout = %v", err)
 	}
-	// The passing reading at 10:05 already counted a failed request.
-	if inc.Status != incident.Mitigated || !inc.StartedAt.Equal(at(10, 5, 0)) || !inc.DetectedAt.Equal(at(10, 7, 30)) || !inc.MitigatedAt.Equal(at(10, 7, 31)) {
-		t.Errorf("opened = %s started %s detected %s mitigated %s, want mitigated, 10:05:00, 10:07:30, 10:07:31", inc.Status, inc.StartedAt, inc.DetectedAt, inc.MitigatedAt)
+	// The passing reading at 10:05 already counted a failed request; the step's
+	// start at 10:00:01 none: the failure began after it, at the earliest.
+	if inc.Status != incident.Mitigated || !inc.StartedAt.Equal(at(10, 0, 1)) || !inc.DetectedAt.Equal(at(10, 7, 30)) || !inc.MitigatedAt.Equal(at(10, 7, 31)) {
+		t.Errorf("opened = %s started %s detected %s mitigated %s, want mitigated, 10:00:01, 10:07:30, 10:07:31", inc.Status, inc.StartedAt, inc.DetectedAt, inc.MitigatedAt)
 	}
 	if inc.Thread != (notify.Thread{Channel: "C1", ID: "1.0001"}) {
 		t.Errorf("thread = %+v, want the one Start returned", inc.Thread)
@@ -137,7 +138,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		durations[name] = d
 	}
-	want := map[string]time.Duration{"detect": 2*time.Minute + 30*time.Second, "mitigate": 2*time.Minute + 31*time.Second, "resolve": 2*time.Hour + 5*time.Minute}
+	want := map[string]time.Duration{"detect": 7*time.Minute + 29*time.Second, "mitigate": 7*time.Minute + 30*time.Second, "resolve": 2*time.Hour + 9*time.Minute + 59*time.Second}
 	if diff := cmp.Diff(want, durations); diff != "" {
 		t.Errorf("response times (-want +got):\n%s", diff)
 	}

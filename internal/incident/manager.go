@@ -246,7 +246,7 @@ func (m *Manager) List(ctx context.Context) ([]Incident, error) {
 // rollout.rolledback event the rollout controller wrote to the journal; the
 // rollout's verdicts say when the candidate first failed.
 func (m *Manager) OpenForRollout(ctx context.Context, rolloutID string) (Incident, error) {
-	evs, err := m.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback", "rollout.verdict"}})
+	evs, err := m.Store.Events(ctx, store.Filter{Rollout: rolloutID, Kinds: []string{"rollout.rolledback", "rollout.started", "rollout.step", "rollout.verdict"}})
 	if err != nil {
 		return Incident{}, err
 	}

@@ -179,9 +179,13 @@ func (p *postMortem) impact() string {
 	return strings.Join(parts, " ")
 }
 
-// start is the first evidence of failure: the first reading that counted a failed
-// request, else what the incident recorded.
+// start is when the failure began at the earliest: the last reading without a
+// failed request before the first with one (so the response times are upper
+// bounds, as the impact line states), else what the incident recorded.
 func (p *postMortem) start() (time.Time, string) {
+	if p.f.firstErr != nil && p.f.lastClean != nil {
+		return p.f.lastClean.Time, "last reading without failures"
+	}
 	if p.f.firstErr != nil {
 		return p.f.firstErr.Time, "first failed request counted"
 	}
@@ -227,7 +231,7 @@ func (p *postMortem) response() section {
 	row("Time to resolve", fixed, p.inc.ResolvedAt)
 	s.Blocks = append(s.Blocks, block{Table: t})
 	if p.f.lastClean != nil && p.f.firstErr != nil {
-		s.Blocks = append(s.Blocks, para("", fmt.Sprintf("The first failure happened between the reading at %s and the one at %s that counted it; the durations start at the latter.",
+		s.Blocks = append(s.Blocks, para("", fmt.Sprintf("The first failure happened between the reading at %s and the one at %s that counted it; the durations start at the former, so they are upper bounds.",
 			clock(p.f.lastClean.Time), clock(p.f.firstErr.Time))))
 	}
 	return s

@@ -44,34 +44,53 @@ func RollbackFromEvent(e store.Event) (Rollback, error) {
 	return rb, nil
 }
 
-// firstFailure finds, in the journal of a rollout, the first reading that
-// counted a failed request of the candidate (a check's or a route's errors), as
-// the post-mortem and DORA's time to restore do, and the first verdict that
-// decided to roll back. Either is zero when the journal does not hold it.
+// firstFailure finds, in the journal of a rollout, when the candidate began to
+// fail and the first verdict that decided to roll back. The failure began after
+// the last reading (the rollout's start, a step's start or a verdict) that counted
+// no failed request and at or before the first that did (a check's or a route's
+// errors): failed is that last clean reading - the earliest users could have met
+// the failure, so durations measured from it are upper bounds, as the
+// post-mortem's impact and DORA's time to restore state them - or the first
+// failing reading when the journal holds none before it. Either is zero when the
+// journal does not hold it.
 func firstFailure(events []store.Event) (failed, detected store.Event) {
+	var clean, erred store.Event
 	for _, e := range events {
-		if e.Kind != "rollout.verdict" {
+		switch e.Kind {
+		case "rollout.started", "rollout.step":
+			if erred.ID == 0 {
+				clean = e
+			}
+			continue
+		case "rollout.verdict":
+		default:
 			continue
 		}
 		d, err := decodeData(e)
 		if err != nil {
 			continue
 		}
-		erred := false
+		bad := d.verdictFailed()
 		for _, c := range d.Checks {
-			erred = erred || c.Errors > 0
+			bad = bad || c.Errors > 0
 		}
 		for _, r := range d.FailingRoutes {
-			erred = erred || r.Errors > 0
+			bad = bad || r.Errors > 0
 		}
-		if (erred || d.verdictFailed()) && failed.ID == 0 {
-			failed = e
+		switch {
+		case bad && erred.ID == 0:
+			erred = e
+		case erred.ID == 0:
+			clean = e
 		}
 		if d.verdictFailed() && detected.ID == 0 {
 			detected = e
 		}
 	}
-	return failed, detected
+	if erred.ID != 0 && clean.ID != 0 {
+		return clean, detected
+	}
+	return erred, detected
 }
 
 // failedMetrics turns the failed checks (or all, when none failed) into metrics.

@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/slipway/slipway/internal/controlplane"
+	"github.com/slipway/slipway/internal/telemetry"
 	"github.com/spf13/cobra"
 )
 
@@ -62,6 +64,10 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
   slipway up --policy /etc/slipway/policy.yaml   # keys and gates pinned outside the repo
   slipway up services/quotes services/billing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Traces.MaxAge < time.Minute || o.Traces.MaxSpans < 1000 {
+				return fmt.Errorf("up: --trace-retention %s --trace-max-spans %d: keep at least a minute and 1000 spans (defaults %s, %d)",
+					o.Traces.MaxAge, o.Traces.MaxSpans, telemetry.DefaultMaxAge, telemetry.DefaultMaxSpans)
+			}
 			var err error
 			if o.Data, err = dataDir(cmd); err != nil {
 				return err
@@ -102,6 +108,8 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 	f.DurationVar(&o.Poll, "poll", controlplane.DefaultPoll, "how often branches are read")
 	f.StringVar(&o.Policy, "policy", "", "a policy file pinned outside the repository: its environments' trusted keys and vulnerability gates override slipway.yaml's (default $SLIPWAY_POLICY)")
 	f.StringVar(&o.API, "api", "", "HOST:PORT of the control plane's HTTP listener (OTLP traces, Alertmanager webhooks); default: the last one, else a free loopback port")
+	f.DurationVar(&o.Traces.MaxAge, "trace-retention", telemetry.DefaultMaxAge, "how long the OTLP receiver keeps spans in <data>/traces.db")
+	f.IntVar(&o.Traces.MaxSpans, "trace-max-spans", telemetry.DefaultMaxSpans, "the most spans <data>/traces.db keeps; the oldest go first")
 	f.StringVarP(&output, "output", "o", "text", "how to print where environments answer: text or json")
 	return cmd
 }
@@ -172,7 +180,8 @@ func startDetached(cmd *cobra.Command, o controlplane.UpOptions, args []string, 
 	}
 	defer logf.Close()
 	start, _ := logf.Seek(0, io.SeekEnd)
-	childArgs := []string{"up", "--data", o.Data, "--poll", o.Poll.String()}
+	childArgs := []string{"up", "--data", o.Data, "--poll", o.Poll.String(),
+		"--trace-retention", o.Traces.MaxAge.String(), "--trace-max-spans", strconv.Itoa(o.Traces.MaxSpans)}
 	if o.Remote != "" {
 		childArgs = append(childArgs, "--remote", o.Remote)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slipway/slipway/internal/telemetry"
 )
 
 // apiAddrFile remembers the API listener's address, so receivers configured
@@ -29,6 +31,8 @@ type API struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	seen map[string]bool
+	// traces bounds the OTLP receiver's store (UpOptions.Traces).
+	traces telemetry.Options
 }
 
 // listenAPI opens the API listener on addr; empty addr reuses the address the

@@ -32,7 +32,7 @@ func (p *Plane) serveTelemetry(ctx context.Context, log *slog.Logger) {
 // keepTraces registers the OTLP receiver on the API listener, unless another
 // service of this control plane did.
 func (p *Plane) keepTraces(ctx context.Context) error {
-	st, err := telemetry.Open(ctx, filepath.Join(p.Data, telemetry.File), telemetry.Options{})
+	st, err := telemetry.Open(ctx, filepath.Join(p.Data, telemetry.File), p.api.traces)
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/runtime"
 	"github.com/slipway/slipway/internal/telemetry"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -106,5 +108,48 @@ func TestTelemetryToACollector(t *testing.T) {
 	env := rec.got[0].Environ
 	if !slices.Contains(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318") || slices.Contains(env, "OTEL_BSP_SCHEDULE_DELAY=1000") {
 		t.Errorf("instance environment = %q, want the collector's endpoint and the SDK's own batching", env)
+	}
+}
+
+// TestTraceRetention: the receiver keeps what slipway up --trace-retention says.
+func TestTraceRetention(t *testing.T) {
+	data := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := listenAPI(data, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.traces = telemetry.Options{MaxAge: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	p := &Plane{Data: data, Config: &config.Config{Service: "contract-api"}, api: a}
+	p.Deployer = &deploy.Deployer{Target: &specRecorder{}}
+	p.serveTelemetry(ctx, log)
+
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(a.URL()+telemetry.TracesPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "contract-api"), attribute.String("service.version", "1.12.0"),
+		attribute.String("deployment.environment.name", "prod"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(res))
+	for _, age := range []time.Duration{2 * time.Hour, time.Minute} {
+		_, span := tp.Tracer("test").Start(ctx, "POST /v1/contracts/validate", trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithTimestamp(time.Now().Add(-age)))
+		span.End(trace.WithTimestamp(time.Now().Add(-age + time.Millisecond)))
+	}
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatalf("export to the control plane: %v", err)
+	}
+	st, err := telemetry.OpenReadOnly(ctx, filepath.Join(data, telemetry.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Requests(ctx, telemetry.Filter{Service: "contract-api"})
+	if err != nil || len(got) != 1 || time.Since(got[0].Start) > time.Hour {
+		t.Errorf("kept %+v, %v; want only the span younger than the hour kept", got, err)
 	}
 }

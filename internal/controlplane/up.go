@@ -13,6 +13,7 @@ import (
 	"time"
 
 	localrt "github.com/slipway/slipway/internal/runtime/local"
+	"github.com/slipway/slipway/internal/telemetry"
 )
 
 // UpOptions configure the control plane `slipway up` runs.
@@ -43,6 +44,9 @@ type UpOptions struct {
 	API string
 	// Policy is the pinned policy file (slipway up --policy); see Options.Policy.
 	Policy string
+	// Traces bounds what the OTLP receiver keeps in <data>/traces.db: spans older
+	// than MaxAge and the oldest beyond MaxSpans are dropped. Zero: the defaults.
+	Traces telemetry.Options
 }
 
 // DefaultPoll is how often a control plane reads branch heads by default.
@@ -134,6 +138,9 @@ func Up(ctx context.Context, o UpOptions) error {
 	defer os.Remove(filepath.Join(data, pidFile))
 
 	api, err := listenAPI(data, o.API, o.Log)
+	if err == nil {
+		api.traces = o.Traces
+	}
 	if err != nil {
 		return err
 	}

@@ -251,3 +251,49 @@ func TestReceiver(t *testing.T) {
 		}
 	}
 }
+
+// aging is the store seen from later: DeleteOlder forgets marks as if later had come.
+type aging struct {
+	Marks
+	later   time.Duration
+	cutoffs []time.Time
+}
+
+func (a *aging) DeleteOlder(ctx context.Context, kind string, t time.Time) (int64, error) {
+	a.cutoffs = append(a.cutoffs, t)
+	return a.Marks.DeleteOlder(ctx, kind, t.Add(a.later))
+}
+
+// A notification repeated after MarkRetention is acted on again: the receiver
+// forgot it, at most once an hour and never sooner than a week.
+func TestReceiverForgetsOldMarks(t *testing.T) {
+	w := newWorld(t)
+	marks := &aging{Marks: w.st}
+	handled := 0
+	rc := &Receiver{Marks: marks, Handle: func(ctx context.Context, a Alert) (Outcome, error) {
+		handled++
+		return Outcome{Action: ActionIncident}, nil
+	}}
+	body := webhook("firing", `{}:{alertname="SlipwaySLOBurnRate"}`, amAlert("firing", "1.11.4", "a9", rolloutAt))
+	post := func() {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		rc.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+		if rec.Code != 200 {
+			t.Fatalf("POST = %d %s", rec.Code, rec.Body)
+		}
+	}
+	post()
+	post()
+	if handled != 1 || len(marks.cutoffs) != 2 {
+		t.Fatalf("handled %d times with %d prunes; want once, pruned once per kind", handled, len(marks.cutoffs))
+	}
+	if age := time.Since(marks.cutoffs[0]); age < MarkRetention || age > MarkRetention+time.Minute {
+		t.Errorf("marks pruned when older than %s; want %s", age, MarkRetention)
+	}
+	marks.later, rc.pruned = MarkRetention+time.Hour, time.Time{}
+	post()
+	if handled != 2 {
+		t.Errorf("handled %d times; want the notification acted on again once its marks were a week old", handled)
+	}
+}

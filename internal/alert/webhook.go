@@ -116,7 +116,16 @@ func (w Webhook) key() string {
 type Marks interface {
 	Get(ctx context.Context, kind, id string, v any) error
 	Put(ctx context.Context, kind, id string, v any) error
+	// DeleteOlder forgets the marks of kind last written before t.
+	DeleteOlder(ctx context.Context, kind string, t time.Time) (int64, error)
 }
+
+// MarkRetention is how long the receiver remembers a notification or an alert it
+// handled. Alertmanager resends a firing group every repeat_interval (4h by
+// default) and retries a failed one for minutes: a week covers both many times
+// over, and an alert firing longer than that with the same start is acted on
+// again once a week - joining the incident it opened.
+const MarkRetention = 7 * 24 * time.Hour
 
 // HandleFunc acts on one alert.
 type HandleFunc func(ctx context.Context, a Alert) (Outcome, error)
@@ -131,7 +140,8 @@ type Receiver struct {
 	Handle HandleFunc
 	Log    *slog.Logger
 
-	mu sync.Mutex // one notification at a time: two copies never both act
+	mu     sync.Mutex // one notification at a time: two copies never both act
+	pruned time.Time  // when marks older than MarkRetention were last dropped
 }
 
 // Record kinds the receiver keeps.
@@ -176,6 +186,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rc *Receiver) receive(ctx context.Context, hook Webhook) ([]Outcome, bool, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	rc.prune(ctx)
 	key := hook.key()
 	if seen, err := rc.seen(ctx, markNotification, key); err != nil || seen {
 		return nil, seen, err
@@ -204,6 +215,21 @@ func (rc *Receiver) receive(ctx context.Context, hook Webhook) ([]Outcome, bool,
 		return outs, false, errors.Join(errs...)
 	}
 	return outs, false, rc.Marks.Put(ctx, markNotification, key, map[string]any{"group": hook.GroupKey, "status": hook.Status, "at": time.Now().UTC()})
+}
+
+// prune drops marks older than MarkRetention, at most once an hour. A failure
+// is logged: the marks stay, and nothing is acted on twice.
+func (rc *Receiver) prune(ctx context.Context) {
+	now := time.Now()
+	if now.Sub(rc.pruned) < time.Hour {
+		return
+	}
+	rc.pruned = now
+	for _, kind := range []string{markNotification, markAlert} {
+		if _, err := rc.Marks.DeleteOlder(ctx, kind, now.Add(-MarkRetention)); err != nil {
+			rc.log().Warn("alertmanager webhook: old marks stay", "kind", kind, "err", err)
+		}
+	}
 }
 
 func (rc *Receiver) seen(ctx context.Context, kind, id string) (bool, error) {

@@ -84,6 +84,16 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	return nil
 }
 
+// DeleteOlder removes the records of kind last written before t and says how many.
+func (s *Store) DeleteOlder(ctx context.Context, kind string, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM records WHERE kind = ? AND julianday(updated) < julianday(?)`,
+		kind, t.UTC().Format(timeFormat))
+	if err != nil {
+		return 0, fmt.Errorf("delete %s records older than %s: %w", kind, t.UTC().Format(time.RFC3339), err)
+	}
+	return res.RowsAffected()
+}
+
 // NextSeq returns the next value (1, 2, 3...) of the named sequence.
 func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
 	var v int64

@@ -126,3 +126,26 @@ func TestReopenKeepsState(t *testing.T) {
 		t.Errorf("after reopen: events %d, deployment %v", len(evs), d)
 	}
 }
+
+func TestDeleteOlder(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := s.Put(ctx, "mark", id, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Put(ctx, "other", "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteOlder(ctx, "mark", time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteOlder(an hour ago) = %d, %v; want nothing that old", n, err)
+	}
+	if n, err := s.DeleteOlder(ctx, "mark", time.Now().Add(time.Second)); err != nil || n != 2 {
+		t.Errorf("DeleteOlder(now) = %d, %v; want both marks", n, err)
+	}
+	var v int
+	if err := s.Get(ctx, "other", "a", &v); err != nil || v != 1 {
+		t.Errorf("another kind's record = %d, %v; want it kept", v, err)
+	}
+}

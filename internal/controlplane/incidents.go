@@ -30,14 +30,16 @@ type changer interface {
 // section names (notify.slack, notify.pagerduty), with their secrets read from
 // the environment variables it names. A secret missing from the environment turns
 // that channel off with a line on out (when not nil), so reading commands work in
-// any shell; a malformed setting is an error.
+// any shell; a malformed setting is an error and changes nothing. Called again
+// with a later configuration, it rewires m between two of its writes.
 func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) error {
 	warn := func(format string, args ...any) {
 		if out != nil {
 			fmt.Fprintf(out, format+"\n", args...)
 		}
 	}
-	m.Chat, m.Pager = nil, nil
+	var chat incident.Conversation
+	var pager incident.Pager
 	if s := cfg.Notify.Slack; s != nil {
 		token, variable, ok := s.Token()
 		if ok {
@@ -49,7 +51,7 @@ func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) 
 			if err != nil {
 				return fmt.Errorf("notify.slack of %s: %w (the token comes from %s)", cfg.Service, err, variable)
 			}
-			m.Chat = n
+			chat = n
 		} else {
 			warn("notify.slack of %s: %s is not set: incidents are not posted to Slack (export the bot token in the environment of slipway up)", cfg.Service, variable)
 		}
@@ -65,11 +67,12 @@ func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) 
 			if err != nil {
 				return fmt.Errorf("notify.pagerduty of %s: %w (the key comes from %s)", cfg.Service, err, variable)
 			}
-			m.Pager = c
+			pager = c
 		} else {
 			warn("notify.pagerduty of %s: %s is not set: nobody is paged for incidents (export the integration key in the environment of slipway up)", cfg.Service, variable)
 		}
 	}
+	m.SetChannels(chat, pager)
 	return nil
 }
 

@@ -149,3 +149,44 @@ func TestAnnouncementFailureIsJournaled(t *testing.T) {
 		t.Errorf("journal = %+v, want one incident.announce.failed naming the Slack call", evs)
 	}
 }
+
+// A notify section shipped with a later release wires Slack and PagerDuty in
+// without a restart; one that drops it stops them.
+func TestShippedNotifyRewires(t *testing.T) {
+	sl := slacktest.New(t, testSlackToken, "#deploys")
+	pd := pagerdutytest.New(t, testRoutingKey)
+	t.Setenv("PLANE_TEST_SLACK", testSlackToken)
+	t.Setenv("PLANE_TEST_PD", testRoutingKey)
+	bare, err := config.Parse("slipway.yaml", []byte(crashConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNotify, err := config.Parse("slipway.yaml", []byte(crashConfig+`notify:
+  slack: {token-env: PLANE_TEST_SLACK, channel: "#deploys", api-url: "`+sl.URL()+`"}
+  pagerduty: {routing-key-env: PLANE_TEST_PD, events-url: "`+pd.URL()+`"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := Open(ctx, Options{Data: t.TempDir(), Config: bare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Incidents.Chat != nil || p.Incidents.Pager != nil {
+		t.Fatalf("no notify section, but chat %v, pager %v", p.Incidents.Chat, p.Incidents.Pager)
+	}
+	if err := p.SetConfig(ctx, withNotify); err != nil {
+		t.Fatal(err)
+	}
+	if p.Incidents.Chat == nil || p.Incidents.Pager == nil {
+		t.Errorf("notify shipped, but chat %v, pager %v", p.Incidents.Chat, p.Incidents.Pager)
+	}
+	if err := p.SetConfig(ctx, bare); err != nil {
+		t.Fatal(err)
+	}
+	if p.Incidents.Chat != nil || p.Incidents.Pager != nil {
+		t.Errorf("notify dropped, but chat %v, pager %v", p.Incidents.Chat, p.Incidents.Pager)
+	}
+}

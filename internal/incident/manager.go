@@ -31,6 +31,14 @@ type Manager struct {
 	mu sync.Mutex // serialises writes, so one rollout gets one incident
 }
 
+// SetChannels replaces the chat conversation and the pager between two writes:
+// a configuration shipped with a release rewires them while incidents go on.
+func (m *Manager) SetChannels(chat Conversation, pager Pager) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Chat, m.Pager = chat, pager
+}
+
 func (m *Manager) now() time.Time {
 	if m.Now != nil {
 		return m.Now().UTC()

@@ -294,3 +294,40 @@ func TestOpenFromAlert(t *testing.T) {
 		t.Errorf("chat calls = %q, want a start, then a reply and an edit for the second alert", c.seen())
 	}
 }
+
+// An alert opened an incident about 1.12.0 in prod; the canary analysis then rolls
+// 1.12.0 back: the rollback joins that incident instead of opening a second one,
+// and the thread hears of it.
+func TestRollbackJoinsTheAlertsIncident(t *testing.T) {
+	s := openStore(t)
+	now := at(10, 7, 33)
+	c, p := &chat{}, &pager{}
+	m := &incident.Manager{Store: s, Chat: c, Pager: p, Now: func() time.Time { return now }}
+	alerted, err := m.OpenFromAlert(context.Background(), incident.AlertIncident{Service: "contract-api", Env: "prod", Version: "1.12.0",
+		Alert: "ErrorBudgetBurn", StartsAt: at(10, 6, 0), Summary: "error budget burning 14.4x", Severity: "ticket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storyRollout(t, s)
+	inc, err := m.OpenForRollout(context.Background(), "ro-3")
+	if err != nil {
+		t.Fatalf("OpenForRollout = %v", err)
+	}
+	if inc.ID != alerted.ID || inc.Rollout != "ro-3" || !inc.RollbackExecuted || inc.Status != incident.Mitigated ||
+		inc.StableVersion != "1.11.3" || !inc.StartedAt.Equal(at(10, 0, 1)) || !inc.DetectedAt.Equal(at(10, 6, 0)) || !inc.MitigatedAt.Equal(at(10, 7, 31)) {
+		t.Errorf("after the rollback: %s rollout %q executed %v %s stable %s started %s detected %s mitigated %s; want %s joined, mitigated at 10:07:31, started 10:00:01, detected by the alert at 10:06",
+			inc.ID, inc.Rollout, inc.RollbackExecuted, inc.Status, inc.StableVersion, inc.StartedAt, inc.DetectedAt, inc.MitigatedAt, alerted.ID)
+	}
+	all, err := m.List(context.Background())
+	if err != nil || len(all) != 1 {
+		t.Errorf("incidents = %d (%v); want the one", len(all), err)
+	}
+	again, err := m.OpenForRollout(context.Background(), "ro-3")
+	if err != nil || again.ID != inc.ID || len(again.Updates) != len(inc.Updates) {
+		t.Errorf("the same rollback again = %s with %d updates (%v); want %s unchanged", again.ID, len(again.Updates), err, inc.ID)
+	}
+	want := []string{"start #incident-contract-api-2026-11-26 INC-1", "reply C1/1.0001 Incident INC-1 is mitigated", "edit C1/1.0001 mitigated since 10:07:31 UTC"}
+	if diff := cmp.Diff(want, c.seen()); diff != "" {
+		t.Errorf("chat (-want +got):\n%s", diff)
+	}
+}

@@ -59,7 +59,7 @@ func (m *Manager) OpenFromRollback(ctx context.Context, rb Rollback) (Incident, 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	inc, err := m.findOrCreate(ctx, rb)
+	inc, joined, err := m.findOrCreate(ctx, rb)
 	if err != nil {
 		return Incident{}, err
 	}
@@ -86,47 +86,99 @@ func (m *Manager) OpenFromRollback(ctx context.Context, rb Rollback) (Incident, 
 		if _, err := m.Store.Append(ctx, e); err != nil {
 			return inc, fmt.Errorf("open incident %s: %w", inc.ID, err)
 		}
+		if joined {
+			// the alert's incident was announced already: the rollback is news in it
+			if err := m.tell(ctx, inc, updateMessage(inc, inc.Updates[len(inc.Updates)-1])); err != nil {
+				return inc, err
+			}
+		}
 	}
 	return m.announce(ctx, inc, done)
 }
 
-// findOrCreate returns the incident of rb's rollout, creating it when there is none.
-// The rollout index is written before the incident, so a crash in between makes
-// the next call rebuild the incident under the same id instead of opening another.
-func (m *Manager) findOrCreate(ctx context.Context, rb Rollback) (Incident, error) {
+// findOrCreate returns the incident of rb's rollout, creating it when there is none
+// - or, when an alert opened an incident about the same version in the same
+// environment that is still active, joining that one (joined): one failure, one
+// incident. The rollout index is written before the incident, so a crash in
+// between makes the next call rebuild or rejoin the same incident instead of
+// opening another.
+func (m *Manager) findOrCreate(ctx context.Context, rb Rollback) (inc Incident, joined bool, err error) {
 	var ref struct {
 		Incident string `json:"incident"`
 	}
-	err := m.Store.Get(ctx, byRolloutKind, rb.Rollout, &ref)
+	err = m.Store.Get(ctx, byRolloutKind, rb.Rollout, &ref)
 	switch {
 	case err == nil:
 		inc, err := m.Get(ctx, ref.Incident)
+		if err == nil && inc.Rollout != rb.Rollout {
+			return m.joinRollback(ctx, inc, rb) // joined, then interrupted
+		}
 		if err == nil || !errors.Is(err, ErrNotFound) {
-			return inc, err
+			return inc, err == nil && inc.Alert != "", err
 		}
 	case errors.Is(err, store.ErrNotFound):
+		alerted, found, err := m.activeFor(ctx, rb.Service, rb.Env, rb.AffectedVersion)
+		if err != nil {
+			return Incident{}, false, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
+		}
+		if found && alerted.Rollout == "" {
+			ref.Incident = alerted.ID
+			if err := m.Store.Put(ctx, byRolloutKind, rb.Rollout, ref); err != nil {
+				return Incident{}, false, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
+			}
+			return m.joinRollback(ctx, alerted, rb)
+		}
 		id, err := m.nextID(ctx)
 		if err != nil {
-			return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
+			return Incident{}, false, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 		}
 		ref.Incident = id
 		if err := m.Store.Put(ctx, byRolloutKind, rb.Rollout, ref); err != nil {
-			return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
+			return Incident{}, false, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 		}
 	default:
-		return Incident{}, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
+		return Incident{}, false, fmt.Errorf("open incident for rollout %s: %w", rb.Rollout, err)
 	}
 	now := m.now()
 	channel, err := m.channelFor(ctx, rb.Service, now, ref.Incident)
 	if err != nil {
-		return Incident{}, fmt.Errorf("open incident %s: %w", ref.Incident, err)
+		return Incident{}, false, fmt.Errorf("open incident %s: %w", ref.Incident, err)
 	}
-	inc := newIncident(ref.Incident, rb, now)
+	inc = newIncident(ref.Incident, rb, now)
 	inc.Channel = channel
 	if err := m.Store.Put(ctx, recordKind, inc.ID, inc); err != nil {
-		return Incident{}, fmt.Errorf("open incident %s: %w", inc.ID, err)
+		return Incident{}, false, fmt.Errorf("open incident %s: %w", inc.ID, err)
 	}
-	return inc, nil
+	return inc, false, nil
+}
+
+// joinRollback records rb in the alert's incident inc: the rollout, the rollback
+// (mitigated, unless people moved it further), the stable version, the checks that
+// failed and the earliest evidence of failure of either.
+func (m *Manager) joinRollback(ctx context.Context, inc Incident, rb Rollback) (Incident, bool, error) {
+	rolled := newIncident(inc.ID, rb, m.now())
+	inc.Rollout, inc.RollbackExecuted, inc.StableVersion = rb.Rollout, true, rb.StableVersion
+	if inc.StartedAt.IsZero() || rolled.StartedAt.Before(inc.StartedAt) {
+		inc.StartedAt = rolled.StartedAt
+	}
+	if inc.DetectedAt.IsZero() {
+		inc.DetectedAt = rolled.DetectedAt
+	}
+	if inc.MitigatedAt.IsZero() {
+		inc.MitigatedAt = rolled.MitigatedAt
+	}
+	if inc.Status == Triage || inc.Status == Investigating {
+		inc.Status = Mitigated
+	}
+	if inc.Reason == "" {
+		inc.Reason = rolled.Reason
+	}
+	inc.Metrics = append(inc.Metrics, rolled.Metrics...)
+	inc.Updates = append(inc.Updates, rolled.Updates...)
+	if err := m.Store.Put(ctx, recordKind, inc.ID, inc); err != nil {
+		return Incident{}, false, fmt.Errorf("join rollout %s to incident %s: %w", rb.Rollout, inc.ID, err)
+	}
+	return inc, true, nil
 }
 
 func (m *Manager) nextID(ctx context.Context) (string, error) {

@@ -8,6 +8,8 @@
 // where a [Receiver] decodes POST /v1/traces (protobuf or JSON, as the OTLP
 // specification defines them) into a [Store]: one SQLite file, indexed by service,
 // environment, version, route, status and time, bounded by age and by span count.
+// A [LogReceiver] keeps the log records they export to POST /v1/logs in the same
+// Store, for [Store.Logs] to list by version.
 // At scale the same variables point at an OpenTelemetry Collector instead, and
 // Slipway keeps nothing.
 //

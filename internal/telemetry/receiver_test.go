@@ -190,9 +190,14 @@ func TestReceiverJSON(t *testing.T) {
 	}
 }
 
+// TestReceiverRefusesBadInput: both receivers refuse what is not an export,
+// with the status and google.rpc.Status body OTLP specifies, and keep nothing.
 func TestReceiverRefusesBadInput(t *testing.T) {
 	st := openTest(t, Options{})
-	srv := httptest.NewServer(&Receiver{Store: st, MaxBody: 1 << 10})
+	mux := http.NewServeMux()
+	mux.Handle(TracesPath, &Receiver{Store: st, MaxBody: 1 << 10})
+	mux.Handle(LogsPath, &LogReceiver{Store: st, MaxBody: 1 << 10})
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -210,42 +215,54 @@ func TestReceiverRefusesBadInput(t *testing.T) {
 		{"not gzip", "application/x-protobuf", "gzip", []byte("plain"), 400},
 		{"too large once uncompressed", "application/x-protobuf", "gzip", gz.Bytes(), 413},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("POST", srv.URL+TracesPath, bytes.NewReader(tt.body))
-			req.Header.Set("Content-Type", tt.ct)
-			if tt.enc != "" {
-				req.Header.Set("Content-Encoding", tt.enc)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.code {
-				t.Fatalf("status = %d (%q), want %d", resp.StatusCode, body, tt.code)
-			}
-			if tt.ct == "application/json" {
-				if !strings.Contains(string(body), `"message":"decode ExportTraceServiceRequest`) {
-					t.Errorf("JSON error body = %s, want a Status with the decode error", body)
-				}
-				return
-			}
-			// A google.rpc.Status: field 1 the code, field 2 the message.
-			num, typ, n := protowire.ConsumeTag(body)
-			if n < 0 || num != 1 || typ != protowire.VarintType {
-				t.Fatalf("error body %x is not a google.rpc.Status", body)
-			}
-			_, m := protowire.ConsumeVarint(body[n:])
-			num, _, k := protowire.ConsumeTag(body[n+m:])
-			msg, _ := protowire.ConsumeString(body[n+m+k:])
-			if num != 2 || msg == "" {
-				t.Errorf("error body %x carries no message", body)
-			}
-		})
+	for _, sig := range []struct{ path, message string }{{TracesPath, "ExportTraceServiceRequest"}, {LogsPath, "ExportLogsServiceRequest"}} {
+		for _, tt := range tests {
+			t.Run(sig.path+" "+tt.name, func(t *testing.T) {
+				refused(t, srv.URL+sig.path, tt.ct, tt.enc, tt.body, tt.code, sig.message)
+			})
+		}
 	}
 	if got, _ := st.Requests(context.Background(), Filter{}); len(got) != 0 {
 		t.Errorf("refused exports kept %d spans", len(got))
+	}
+	if got, _ := st.Logs(context.Background(), LogFilter{}); len(got) != 0 {
+		t.Errorf("refused exports kept %d log records", len(got))
+	}
+}
+
+// refused posts body to url and checks the answer is code with a
+// google.rpc.Status body, in JSON one naming the message that failed to decode.
+func refused(t *testing.T, url, ct, enc string, body []byte, code int, message string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	if enc != "" {
+		req.Header.Set("Content-Encoding", enc)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != code {
+		t.Fatalf("status = %d (%q), want %d", resp.StatusCode, got, code)
+	}
+	if ct == "application/json" {
+		if !strings.Contains(string(got), `"message":"decode `+message) {
+			t.Errorf("JSON error body = %s, want a Status with the decode error", got)
+		}
+		return
+	}
+	// A google.rpc.Status: field 1 the code, field 2 the message.
+	num, typ, n := protowire.ConsumeTag(got)
+	if n < 0 || num != 1 || typ != protowire.VarintType {
+		t.Fatalf("error body %x is not a google.rpc.Status", got)
+	}
+	_, m := protowire.ConsumeVarint(got[n:])
+	num, _, k := protowire.ConsumeTag(got[n+m:])
+	msg, _ := protowire.ConsumeString(got[n+m+k:])
+	if num != 2 || msg == "" {
+		t.Errorf("error body %x carries no message", got)
 	}
 }

@@ -21,6 +21,7 @@ const File = "traces.db"
 const (
 	DefaultMaxAge   = 72 * time.Hour
 	DefaultMaxSpans = 200_000
+	DefaultMaxLogs  = 200_000
 )
 
 // ErrNoTraces says no trace database exists yet.
@@ -28,15 +29,18 @@ var ErrNoTraces = errors.New("no traces kept yet")
 
 // Options bound what a Store keeps.
 type Options struct {
-	// MaxAge drops spans that started longer ago. Default DefaultMaxAge.
+	// MaxAge drops spans that started, and log records written, longer ago.
+	// Default DefaultMaxAge.
 	MaxAge time.Duration
 	// MaxSpans drops the oldest spans beyond this many. Default DefaultMaxSpans.
 	MaxSpans int
+	// MaxLogs drops the oldest log records beyond this many. Default DefaultMaxLogs.
+	MaxLogs int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
 
-// Store keeps spans in SQLite. It is safe for concurrent use.
+// Store keeps spans and log records in SQLite. It is safe for concurrent use.
 type Store struct {
 	db       *sql.DB
 	path     string
@@ -44,7 +48,7 @@ type Store struct {
 	readOnly bool
 
 	mu        sync.Mutex
-	added     int       // spans written since the last prune
+	added     int       // spans and log records written since the last prune
 	lastPrune time.Time // when the last prune ran
 }
 
@@ -97,7 +101,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open traces %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+logSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open traces %s: create schema: %w", path, err)
 	}
@@ -127,6 +131,9 @@ func newStore(db *sql.DB, path string, o Options, ro bool) *Store {
 	}
 	if o.MaxSpans <= 0 {
 		o.MaxSpans = DefaultMaxSpans
+	}
+	if o.MaxLogs <= 0 {
+		o.MaxLogs = DefaultMaxLogs
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -162,8 +169,14 @@ func (s *Store) Add(ctx context.Context, spans []Span) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("add spans: %w", err)
 	}
+	return s.countAdded(ctx, len(spans))
+}
+
+// countAdded counts n rows written and prunes once 1,000 were since the last prune,
+// or a minute passed.
+func (s *Store) countAdded(ctx context.Context, n int) error {
 	s.mu.Lock()
-	s.added += len(spans)
+	s.added += n
 	due := s.added >= 1000 || s.opt.Now().Sub(s.lastPrune) >= time.Minute
 	s.mu.Unlock()
 	if due {
@@ -203,7 +216,8 @@ func insert(ctx context.Context, tx *sql.Tx, sp Span) error {
 	return nil
 }
 
-// Prune drops spans older than MaxAge, then the oldest beyond MaxSpans.
+// Prune drops spans and log records older than MaxAge, then the oldest spans
+// beyond MaxSpans and the oldest log records beyond MaxLogs.
 func (s *Store) Prune(ctx context.Context) error {
 	s.mu.Lock()
 	s.added, s.lastPrune = 0, s.opt.Now()
@@ -217,5 +231,5 @@ func (s *Store) Prune(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prune traces beyond %d spans: %w", s.opt.MaxSpans, err)
 	}
-	return nil
+	return s.pruneLogs(ctx, cutoff)
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -16,10 +17,11 @@ const batchDelay = "1000"
 
 // serveTelemetry makes every instance the plane starts from now on an
 // OpenTelemetry-named one (service, version, environment) that exports its traces
-// to telemetry.otlp-endpoint when slipway.yaml sets one, else to the control
-// plane's own OTLP receiver. That receiver, registered once per control plane on
-// its API listener, keeps traces in <data>/traces.db until ctx ends. A receiver
-// that cannot open its database is logged and the instances still get named.
+// (and logs, when they export them over OTLP) to telemetry.otlp-endpoint when
+// slipway.yaml sets one, else to the control plane's own OTLP receivers. Those,
+// registered once per control plane on its API listener, keep traces and logs in
+// <data>/traces.db until ctx ends. A receiver that cannot open its database is
+// logged and the instances still get named.
 func (p *Plane) serveTelemetry(ctx context.Context, log *slog.Logger) {
 	if p.api != nil {
 		if err := p.keepTraces(ctx); err != nil {
@@ -29,8 +31,8 @@ func (p *Plane) serveTelemetry(ctx context.Context, log *slog.Logger) {
 	p.Deployer.Target = namedTarget{Target: p.Deployer.Target, plane: p}
 }
 
-// keepTraces registers the OTLP receiver on the API listener, unless another
-// service of this control plane did.
+// keepTraces registers the OTLP trace and log receivers, over one store, on the
+// API listener, unless another service of this control plane did.
 func (p *Plane) keepTraces(ctx context.Context) error {
 	st, err := telemetry.Open(ctx, filepath.Join(p.Data, telemetry.File), p.api.traces)
 	if err != nil {
@@ -41,6 +43,9 @@ func (p *Plane) keepTraces(ctx context.Context) error {
 		return nil
 	}
 	context.AfterFunc(ctx, func() { st.Close() })
+	if err := p.Handle("POST "+telemetry.LogsPath, &telemetry.LogReceiver{Store: st, Log: p.api.log}); err != nil {
+		return fmt.Errorf("OTLP logs will not be kept (traces are): %w", err)
+	}
 	return nil
 }
 

@@ -15,7 +15,10 @@ import (
 	"github.com/slipway/slipway/internal/runtime"
 	"github.com/slipway/slipway/internal/telemetry"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	otellog "go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -95,6 +98,64 @@ func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 	got, err := st.Requests(ctx, telemetry.Filter{Service: "contract-api", Env: "prod", Version: "1.12.0"})
 	if err != nil || len(got) != 1 || got[0].Route != "GET /healthz" {
 		t.Errorf("kept requests = %+v, %v; want the exported span", got, err)
+	}
+}
+
+// TestTelemetryReceivesLogsInstancesExport: an instance whose OpenTelemetry SDK
+// exports logs, configured from nothing but the environment it got, lands them
+// in <data>/traces.db beside its traces; the second service sharing the API
+// listener uses the same receiver.
+func TestTelemetryReceivesLogsInstancesExport(t *testing.T) {
+	data := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := listenAPI(data, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var env []string
+	for _, name := range []string{"contract-api", "quote-api"} {
+		rec := &specRecorder{}
+		p := &Plane{Data: data, Config: &config.Config{Service: name}, api: a}
+		p.Deployer = &deploy.Deployer{Target: rec}
+		p.serveTelemetry(ctx, log)
+		p.Deployer.Target.Start(ctx, runtime.Spec{Service: name, Env: "prod", Version: "1.12.0"})
+		if name == "quote-api" {
+			env = rec.got[0].Environ
+		}
+	}
+	for _, kv := range env[:4] {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	exp, err := otlploghttp.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)), sdklog.WithResource(res))
+	var r otellog.Record
+	r.SetTimestamp(time.Now())
+	r.SetSeverity(otellog.SeverityError)
+	r.SetBody(attribute.StringValue("quote store unreachable"))
+	lp.Logger("test").Emit(ctx, r)
+	if err := lp.Shutdown(ctx); err != nil {
+		t.Fatalf("export logs to the control plane: %v", err)
+	}
+	st, err := telemetry.OpenReadOnly(ctx, filepath.Join(data, telemetry.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Logs(ctx, telemetry.LogFilter{Service: "quote-api", Env: "prod", Version: "1.12.0", MinSeverity: 17})
+	if err != nil || len(got) != 1 || got[0].Body != "quote store unreachable" {
+		t.Errorf("kept log records = %+v, %v; want the exported error", got, err)
 	}
 }
 

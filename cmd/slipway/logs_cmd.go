@@ -30,7 +30,12 @@ With several instances each line starts with [version instance].
 replaced) prints the logs its instances left in the state directory, in every
 environment or in ENV. --level keeps the lines at that level or above: JSON lines'
 "level" (or "severity", "lvl"), logfmt's level=, a Go "panic:" line as error;
-lines that state no level count as info.`,
+lines that state no level count as info.
+
+Log records the instances exported over OTLP to the control plane (kept in
+traces.db) are printed too, as slog text lines labelled [VERSION otlp], merged
+with the files' lines by time: the time a line states (JSON "time", logfmt time=,
+a leading timestamp), else that of the line before it.`,
 		Example: `  slipway logs --env prod --tail 50
   slipway logs --env prod --version 1.12.1 --follow
   slipway logs --version 1.12.0 --level error`,
@@ -88,36 +93,56 @@ type logsOptions struct {
 
 // logSource is one instance's log file and how far it has been printed.
 type logSource struct {
-	label, path string
-	offset      int64
-	partial     []byte // a last line still being written
+	label, path      string
+	service, version string // whose instance wrote it; service "" when unknown
+	offset           int64
+	partial          []byte    // a last line still being written
+	at               time.Time // the time the last line that stated one stated
 }
 
 func (o *logsOptions) run(ctx context.Context) error {
-	srcs, err := o.find(ctx)
+	otlp, err := o.openOTLP(ctx)
 	if err != nil {
 		return err
 	}
-	prefix := len(srcs) > 1
+	defer otlp.close()
+	srcs, err := o.find(ctx)
+	if err != nil && !otlp.has(ctx, o) {
+		return err
+	}
+	var groups [][]logLine
 	for _, s := range srcs {
-		if err := o.first(s, prefix); err != nil {
+		ls, err := o.first(s)
+		if err != nil {
 			return err
 		}
+		groups = append(groups, ls)
 	}
+	recs, err := otlp.poll(ctx, o, srcs)
+	if err != nil {
+		return err
+	}
+	groups = append(groups, recs)
+	// Lines are labelled once they come from several instances or versions.
+	prefix := func() bool { return len(srcs)+otlp.sources() > 1 }
 	if !o.follow {
-		for _, s := range srcs {
-			o.flush(s, prefix)
+		for i, s := range srcs {
+			groups[i] = append(groups[i], o.flush(s)...)
 		}
+		o.print(groups, prefix())
 		return nil
 	}
+	o.print(groups, prefix())
 	tick := time.NewTicker(o.poll)
 	defer tick.Stop()
 	for {
+		groups = groups[:0]
 		select {
 		case <-ctx.Done():
 			for _, s := range srcs {
-				o.flush(s, prefix)
+				groups = append(groups, o.flush(s))
 			}
+			o.print(groups, prefix())
 			return nil
 		case <-tick.C:
 		}
@@ -125,13 +150,19 @@ func (o *logsOptions) run(ctx context.Context) error {
 		// the deployment record names now.
 		if now, err := o.find(ctx); err == nil {
 			srcs = mergeSources(srcs, now)
-			prefix = prefix || len(srcs) > 1
 		}
 		for _, s := range srcs {
-			if err := o.copy(s, prefix); err != nil {
+			ls, err := o.copy(s)
+			if err != nil {
 				return err
 			}
+			groups = append(groups, ls)
 		}
+		recs, err := otlp.poll(ctx, o, srcs)
+		if err != nil {
+			return err
+		}
+		o.print(append(groups, recs), prefix())
 	}
 }
 
@@ -194,7 +225,7 @@ func (o *logsOptions) sources(ctx context.Context) ([]*logSource, error) {
 		if in.role != "" {
 			label += " " + in.role
 		}
-		out = append(out, &logSource{label: label, path: in.in.Log})
+		out = append(out, &logSource{label: label, path: in.in.Log, service: d.Service, version: in.version})
 	}
 	if len(out) == 0 {
 		what := "no instance"
@@ -220,74 +251,76 @@ func mergeSources(old, now []*logSource) []*logSource {
 	return old
 }
 
-// first prints the last o.tail lines of s (all with -1) and remembers where
-// the file ended.
-func (o *logsOptions) first(s *logSource, prefix bool) error {
+// first reads the last o.tail lines of s (all with -1) and remembers where the
+// file ended.
+func (o *logsOptions) first(s *logSource) ([]logLine, error) {
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil // not written yet: following picks it up
+		return nil, nil // not written yet: following picks it up
 	}
 	if err != nil {
-		return fmt.Errorf("logs: %s: %w", s.label, err)
+		return nil, fmt.Errorf("logs: %s: %w", s.label, err)
 	}
 	s.offset = int64(len(b))
 	if o.tail >= 0 {
 		b = lastLines(b, o.tail)
 	}
-	o.lines(s, b, prefix)
-	return nil
+	return o.lines(s, b), nil
 }
 
-// copy prints what was appended to s since the last look.
-func (o *logsOptions) copy(s *logSource, prefix bool) error {
+// copy reads what was appended to s since the last look.
+func (o *logsOptions) copy(s *logSource) ([]logLine, error) {
 	f, err := os.Open(s.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("logs: %s: %w", s.label, err)
+		return nil, fmt.Errorf("logs: %s: %w", s.label, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() < s.offset {
 		s.offset = 0 // truncated or replaced: start over
 	}
 	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
-		return fmt.Errorf("logs: %s: %w", s.label, err)
+		return nil, fmt.Errorf("logs: %s: %w", s.label, err)
 	}
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return fmt.Errorf("logs: %s: %w", s.label, err)
+		return nil, fmt.Errorf("logs: %s: %w", s.label, err)
 	}
 	s.offset += int64(len(b))
-	o.lines(s, b, prefix)
-	return nil
+	return o.lines(s, b), nil
 }
 
-// lines prints the complete lines of b, keeping an unfinished last one for later.
-func (o *logsOptions) lines(s *logSource, b []byte, prefix bool) {
+// lines returns the complete lines of b at o.level or above, each with its
+// time, keeping an unfinished last one for later.
+func (o *logsOptions) lines(s *logSource, b []byte) []logLine {
 	b = append(s.partial, b...)
 	i := bytes.LastIndexByte(b, '\n')
 	s.partial = append([]byte(nil), b[i+1:]...)
 	if i < 0 {
-		return
+		return nil
 	}
+	var out []logLine
 	for line := range strings.Lines(string(b[:i+1])) {
+		if at, ok := lineTime([]byte(line)); ok {
+			s.at = at
+		}
 		if o.level != nil && lineLevel([]byte(line)) < *o.level {
 			continue
 		}
-		if prefix {
-			fmt.Fprintf(o.out, "[%s] ", s.label)
-		}
-		io.WriteString(o.out, line)
+		out = append(out, logLine{at: s.at, label: s.label, text: line})
 	}
+	return out
 }
 
-// flush prints an unfinished last line.
-func (o *logsOptions) flush(s *logSource, prefix bool) {
+// flush returns an unfinished last line.
+func (o *logsOptions) flush(s *logSource) []logLine {
 	if p := s.partial; len(p) > 0 {
 		s.partial = nil
-		o.lines(s, append(p, '\n'), prefix)
+		return o.lines(s, append(p, '\n'))
 	}
+	return nil
 }
 
 // lastLines returns the last n lines of b.

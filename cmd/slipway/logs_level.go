@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // parseLevel reads --level: debug, info, warn (warning) or error, any case, with
@@ -54,6 +55,43 @@ func lineLevel(line []byte) slog.Level {
 }
 
 var logfmtLevel = regexp.MustCompile(`(?:^|\s)(?:level|lvl)=("[^"]*"|\S+)`)
+
+// lineTime is the time a log line states: a JSON object's "time", "ts",
+// "timestamp" or "@timestamp" (RFC 3339, or Unix seconds or milliseconds), a
+// logfmt time= or ts=, or a leading RFC 3339 or Go log package timestamp.
+func lineTime(line []byte) (time.Time, bool) {
+	line = bytes.TrimSpace(line)
+	if len(line) > 0 && line[0] == '{' {
+		var obj map[string]any
+		json.Unmarshal(line, &obj)
+		for _, k := range []string{"time", "ts", "timestamp", "@timestamp"} {
+			switch v := obj[k].(type) {
+			case string:
+				t, err := time.Parse(time.RFC3339Nano, v)
+				return t, err == nil
+			case float64:
+				if v > 1e11 {
+					return time.UnixMilli(int64(v)), true
+				}
+				return time.Unix(0, int64(v*1e9)), true
+			}
+		}
+		return time.Time{}, false
+	}
+	if m := logfmtTime.FindSubmatch(line); m != nil {
+		t, err := time.Parse(time.RFC3339Nano, strings.Trim(string(m[1]), `"`))
+		return t, err == nil
+	}
+	word, rest, _ := strings.Cut(string(line), " ")
+	if t, err := time.Parse(time.RFC3339Nano, word); err == nil {
+		return t, true
+	}
+	clock, _, _ := strings.Cut(rest, " ")
+	t, err := time.ParseInLocation("2006/01/02 15:04:05.999999999", word+" "+clock, time.Local)
+	return t, err == nil
+}
+
+var logfmtTime = regexp.MustCompile(`(?:^|\s)(?:time|ts)=("[^"]*"|\S+)`)
 
 // levelValue reads a JSON level: a string name, or a bunyan/pino number
 // (10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal).
@@ -134,7 +172,8 @@ func (o *logsOptions) keptLogs() []*logSource {
 			if _, err := strconv.Atoi(port); err != nil {
 				continue // another version that starts with this one's name
 			}
-			out = append(out, &logSource{label: fmt.Sprintf("%s %s :%s", o.version, e.Name(), port), path: f})
+			out = append(out, &logSource{label: fmt.Sprintf("%s %s :%s", o.version, e.Name(), port), path: f,
+				service: o.service, version: o.version})
 		}
 	}
 	return out

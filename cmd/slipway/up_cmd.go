@@ -64,9 +64,9 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
   slipway up --policy /etc/slipway/policy.yaml   # keys and gates pinned outside the repo
   slipway up services/quotes services/billing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Traces.MaxAge < time.Minute || o.Traces.MaxSpans < 1000 {
-				return fmt.Errorf("up: --trace-retention %s --trace-max-spans %d: keep at least a minute and 1000 spans (defaults %s, %d)",
-					o.Traces.MaxAge, o.Traces.MaxSpans, telemetry.DefaultMaxAge, telemetry.DefaultMaxSpans)
+			if o.Traces.MaxAge < time.Minute || o.Traces.MaxSpans < 1000 || o.Traces.MaxLogs < 1000 {
+				return fmt.Errorf("up: --trace-retention %s --trace-max-spans %d --log-max-records %d: keep at least a minute, 1000 spans and 1000 log records (defaults %s, %d, %d)",
+					o.Traces.MaxAge, o.Traces.MaxSpans, o.Traces.MaxLogs, telemetry.DefaultMaxAge, telemetry.DefaultMaxSpans, telemetry.DefaultMaxLogs)
 			}
 			var err error
 			if o.Data, err = dataDir(cmd); err != nil {
@@ -110,6 +110,7 @@ SIGTERM) leaves routers and instances serving; 'slipway down' stops everything
 	f.StringVar(&o.API, "api", "", "HOST:PORT of the control plane's HTTP listener (OTLP traces, Alertmanager webhooks); default: the last one, else a free loopback port")
 	f.DurationVar(&o.Traces.MaxAge, "trace-retention", telemetry.DefaultMaxAge, "how long the OTLP receiver keeps spans in <data>/traces.db")
 	f.IntVar(&o.Traces.MaxSpans, "trace-max-spans", telemetry.DefaultMaxSpans, "the most spans <data>/traces.db keeps; the oldest go first")
+	f.IntVar(&o.Traces.MaxLogs, "log-max-records", telemetry.DefaultMaxLogs, "the most OTLP log records <data>/traces.db keeps; the oldest go first")
 	f.StringVarP(&output, "output", "o", "text", "how to print where environments answer: text or json")
 	return cmd
 }
@@ -181,7 +182,8 @@ func startDetached(cmd *cobra.Command, o controlplane.UpOptions, args []string, 
 	defer logf.Close()
 	start, _ := logf.Seek(0, io.SeekEnd)
 	childArgs := []string{"up", "--data", o.Data, "--poll", o.Poll.String(),
-		"--trace-retention", o.Traces.MaxAge.String(), "--trace-max-spans", strconv.Itoa(o.Traces.MaxSpans)}
+		"--trace-retention", o.Traces.MaxAge.String(), "--trace-max-spans", strconv.Itoa(o.Traces.MaxSpans),
+		"--log-max-records", strconv.Itoa(o.Traces.MaxLogs)}
 	if o.Remote != "" {
 		childArgs = append(childArgs, "--remote", o.Remote)
 	}

@@ -353,10 +353,18 @@ func (e *env) stopMidRollout(name, version string) {
 	ctx := context.Background()
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	deployed := make(chan struct{})
 	go func() {
+		// watch until the deploy returns, however long a loaded machine takes to
+		// start the candidate and its baseline
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); <-tick.C {
+		for {
+			select {
+			case <-deployed:
+				return
+			case <-tick.C:
+			}
 			if dep, err := e.d.Current(ctx, name); err == nil && dep.Pending != nil {
 				if _, err := e.d.Rollouts.Load(ctx, dep.Pending.Rollout); err == nil {
 					cancel()
@@ -365,8 +373,10 @@ func (e *env) stopMidRollout(name, version string) {
 			}
 		}
 	}()
-	if _, err := e.d.Deploy(dctx, name, build(e.t, version), Options{}); !errors.Is(err, context.Canceled) {
-		e.t.Fatalf("deploy of %s stopped mid-rollout = %v, want context.Canceled", version, err)
+	_, err := e.d.Deploy(dctx, name, build(e.t, version), Options{})
+	close(deployed)
+	if !errors.Is(err, context.Canceled) {
+		e.t.Fatalf("deploy of %s stopped mid-rollout = %v, want context.Canceled (the rollout ended before it was seen pending)", version, err)
 	}
 	if e.current(name).Pending == nil {
 		e.t.Fatalf("no pending candidate after stopping the deploy of %s mid-rollout", version)

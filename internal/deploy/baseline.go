@@ -15,8 +15,8 @@ import (
 // candidate, so that the rollout compares two processes of the same age under the
 // same load. It returns none when the rollout disables the baseline, when there is
 // no stable instance to copy, when the machine has no room for it (Deployer.Room),
-// or when the baseline cannot start (a busy or full machine): the rollout then judges against the stable version, and the journal
-// says why.
+// or when the baseline cannot start (a busy or full machine): the rollout then
+// judges against the stable version, and the journal says why.
 func (d *Deployer) startBaseline(ctx context.Context, env *config.Environment, cur Deployment, candidate Artifact, n int) []runtime.Instance {
 	if env.Rollout == nil || !env.Rollout.RunsBaseline() || cur.Digest == "" || len(cur.Instances) == 0 || n < 1 {
 		return nil

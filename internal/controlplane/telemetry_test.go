@@ -35,6 +35,23 @@ func (r *specRecorder) Start(_ context.Context, s runtime.Spec) (runtime.Instanc
 	return runtime.Instance{}, nil
 }
 
+// serveTestAPI serves a control plane API listener for data, keeping traces as
+// opts say, until the test ends; ctx ends with it.
+func serveTestAPI(t *testing.T, data string, opts telemetry.Options) (context.Context, *API, *slog.Logger) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := listenAPI(data, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.traces = opts
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx, a, log
+}
+
 // TestTelemetryReceivesWhatInstancesAreToldToSend gives two services one API
 // listener, starts an instance through the deployer's target and exports a span
 // with the OpenTelemetry SDK configured from nothing but the environment the
@@ -42,15 +59,7 @@ func (r *specRecorder) Start(_ context.Context, s runtime.Spec) (runtime.Instanc
 // version.
 func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 	data := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := listenAPI(data, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.serve(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, a, log := serveTestAPI(t, data, telemetry.Options{})
 
 	var recs []*specRecorder
 	for _, name := range []string{"contract-api", "quote-api"} {
@@ -107,15 +116,7 @@ func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 // listener uses the same receiver.
 func TestTelemetryReceivesLogsInstancesExport(t *testing.T) {
 	data := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := listenAPI(data, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.serve(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, a, log := serveTestAPI(t, data, telemetry.Options{})
 	var env []string
 	for _, name := range []string{"contract-api", "quote-api"} {
 		rec := &specRecorder{}
@@ -175,16 +176,7 @@ func TestTelemetryToACollector(t *testing.T) {
 // TestTraceRetention: the receiver keeps what slipway up --trace-retention says.
 func TestTraceRetention(t *testing.T) {
 	data := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := listenAPI(data, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.traces = telemetry.Options{MaxAge: time.Hour}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.serve(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, a, log := serveTestAPI(t, data, telemetry.Options{MaxAge: time.Hour})
 	p := &Plane{Data: data, Config: &config.Config{Service: "contract-api"}, api: a}
 	p.Deployer = &deploy.Deployer{Target: &specRecorder{}}
 	p.serveTelemetry(ctx, log)

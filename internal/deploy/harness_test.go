@@ -73,7 +73,7 @@ environments:
       interval: 100ms
       keep-warm: 1m
       analysis:
-        min-requests: 20
+        min-requests: 50
         on-no-data: rollback
         max-extension: 5s
         checks: [{metric: error-rate, max: "5%"}]

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/delivery"
 	"github.com/slipway/slipway/internal/incident"
@@ -50,10 +52,10 @@ func (p *Plane) DraftPostMortem(ctx context.Context, id string) (string, error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("post-mortem of %s: %w", id, err)
 	}
-	if err := writeAtomic(filepath.Join(dir, src.HTMLName), draft.HTML); err != nil {
+	if err := renameio.WriteFile(filepath.Join(dir, src.HTMLName), draft.HTML, 0o644); err != nil {
 		return "", fmt.Errorf("post-mortem of %s: %w", id, err)
 	}
-	if err := writeAtomic(path, draft.Markdown); err != nil {
+	if err := renameio.WriteFile(path, draft.Markdown, 0o644); err != nil {
 		return "", fmt.Errorf("post-mortem of %s: %w", id, err)
 	}
 	if err := delivery.NoteIncident(rel, inc, path); err != nil {
@@ -111,26 +113,4 @@ func notifierFor(cfg *config.Config, base notify.Notifier) (notify.Notifier, err
 		return wh, nil
 	}
 	return notify.Multi{base, wh}, nil
-}
-
-// writeAtomic replaces path with b in one step: a reader (or a second draft at the
-// same moment) sees the old file or the new one, never half of either.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

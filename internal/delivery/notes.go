@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/slipway/slipway/internal/incident"
 	"github.com/slipway/slipway/internal/release"
 )
@@ -35,7 +37,7 @@ func (e *Engine) writeNotes(ctx context.Context, rel *Release, date time.Time) e
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("release %s: %w", rel.Version, err)
 	}
-	if err := writeAtomic(path, []byte(md)); err != nil {
+	if err := renameio.WriteFile(path, []byte(md), 0o644); err != nil {
 		return fmt.Errorf("release %s: write notes: %w", rel.Version, err)
 	}
 	rel.Notes = path
@@ -83,7 +85,7 @@ func NoteIncident(rel Release, inc incident.Incident, postMortem string) error {
 	if md == string(old) {
 		return nil
 	}
-	if err := writeAtomic(rel.Notes, []byte(md)); err != nil {
+	if err := renameio.WriteFile(rel.Notes, []byte(md), 0o644); err != nil {
 		return fmt.Errorf("note %s in the notes of %s: %w", inc.ID, rel.Version, err)
 	}
 	return nil
@@ -134,26 +136,4 @@ func forgeCommitURL(remote string) string {
 		return "https://gitlab.com/" + path + "/-/commit/{hash}"
 	}
 	return ""
-}
-
-// writeAtomic replaces path with data through a temporary file, so a reader
-// sees the old notes or the new ones, never a part.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

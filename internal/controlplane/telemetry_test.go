@@ -52,6 +52,41 @@ func serveTestAPI(t *testing.T, data string, opts telemetry.Options) (context.Co
 	return ctx, a, log
 }
 
+// instanceEnvs opens a plane per service on one API listener and starts one
+// instance of 1.12.0 in prod through each deployer's target: the environments
+// the instances got, in the order of services.
+func instanceEnvs(t *testing.T, ctx context.Context, data string, a *API, log *slog.Logger, services ...string) [][]string {
+	t.Helper()
+	var envs [][]string
+	for _, name := range services {
+		rec := &specRecorder{}
+		p := &Plane{Data: data, Config: &config.Config{Service: name}, api: a}
+		p.Deployer = &deploy.Deployer{Target: rec}
+		p.serveTelemetry(ctx, log)
+		if _, err := p.Deployer.Target.Start(ctx, runtime.Spec{Service: name, Env: "prod", Version: "1.12.0", Environ: []string{"A=1"}}); err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, rec.got[0].Environ)
+	}
+	return envs
+}
+
+// sdkEnv sets the test's environment to an instance's OTEL_* variables and returns
+// the resource an SDK reads from it.
+func sdkEnv(t *testing.T, ctx context.Context, env []string) *resource.Resource {
+	t.Helper()
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OTEL_") {
+			t.Setenv(k, v)
+		}
+	}
+	res, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // TestTelemetryReceivesWhatInstancesAreToldToSend gives two services one API
 // listener, starts an instance through the deployer's target and exports a span
 // with the OpenTelemetry SDK configured from nothing but the environment the
@@ -61,18 +96,7 @@ func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 	data := t.TempDir()
 	ctx, a, log := serveTestAPI(t, data, telemetry.Options{})
 
-	var recs []*specRecorder
-	for _, name := range []string{"contract-api", "quote-api"} {
-		rec := &specRecorder{}
-		p := &Plane{Data: data, Config: &config.Config{Service: name}, api: a}
-		p.Deployer = &deploy.Deployer{Target: rec}
-		p.serveTelemetry(ctx, log)
-		if _, err := p.Deployer.Target.Start(ctx, runtime.Spec{Service: name, Env: "prod", Version: "1.12.0", Environ: []string{"A=1"}}); err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	env := recs[0].got[0].Environ
+	env := instanceEnvs(t, ctx, data, a, log, "contract-api", "quote-api")[0]
 	want := []string{"OTEL_SERVICE_NAME=contract-api",
 		"OTEL_RESOURCE_ATTRIBUTES=service.version=1.12.0,deployment.environment.name=prod",
 		"OTEL_EXPORTER_OTLP_ENDPOINT=" + a.URL(), "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_BSP_SCHEDULE_DELAY=1000", "A=1"}
@@ -81,15 +105,8 @@ func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 	}
 
 	// What an SDK does with that environment.
-	for _, kv := range env[:4] {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	res := sdkEnv(t, ctx, env)
 	exp, err := otlptracehttp.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := resource.New(ctx, resource.WithFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,26 +134,8 @@ func TestTelemetryReceivesWhatInstancesAreToldToSend(t *testing.T) {
 func TestTelemetryReceivesLogsInstancesExport(t *testing.T) {
 	data := t.TempDir()
 	ctx, a, log := serveTestAPI(t, data, telemetry.Options{})
-	var env []string
-	for _, name := range []string{"contract-api", "quote-api"} {
-		rec := &specRecorder{}
-		p := &Plane{Data: data, Config: &config.Config{Service: name}, api: a}
-		p.Deployer = &deploy.Deployer{Target: rec}
-		p.serveTelemetry(ctx, log)
-		p.Deployer.Target.Start(ctx, runtime.Spec{Service: name, Env: "prod", Version: "1.12.0"})
-		if name == "quote-api" {
-			env = rec.got[0].Environ
-		}
-	}
-	for _, kv := range env[:4] {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	res := sdkEnv(t, ctx, instanceEnvs(t, ctx, data, a, log, "contract-api", "quote-api")[1])
 	exp, err := otlploghttp.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := resource.New(ctx, resource.WithFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,13 +85,7 @@ func logsOf(ld plog.Logs, now time.Time) []LogRecord {
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
 		rl := rls.At(i)
-		res := attrMap(rl.Resource().Attributes())
-		service := res["service.name"]
-		if service == "" {
-			service = "unknown_service"
-		}
-		env := first(res, "deployment.environment.name", "deployment.environment")
-		version := res["service.version"]
+		service, env, version := identity(rl.Resource())
 		sls := rl.ScopeLogs()
 		for j := range sls.Len() {
 			lrs := sls.At(j).LogRecords()

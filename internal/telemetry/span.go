@@ -84,19 +84,25 @@ func (s Span) flags() []flagEval {
 	return out
 }
 
+// identity is who sent a payload, from its resource: the service (OTel's
+// unknown_service when unnamed), its environment (the current attribute, else
+// the older deployment.environment) and version.
+func identity(r pcommon.Resource) (service, env, version string) {
+	res := attrMap(r.Attributes())
+	service = res["service.name"]
+	if service == "" {
+		service = "unknown_service"
+	}
+	return service, first(res, "deployment.environment.name", "deployment.environment"), res["service.version"]
+}
+
 // spansOf flattens an OTLP trace payload into Spans.
 func spansOf(td ptrace.Traces) []Span {
 	var out []Span
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
-		res := attrMap(rs.Resource().Attributes())
-		service := res["service.name"]
-		if service == "" {
-			service = "unknown_service"
-		}
-		env := first(res, "deployment.environment.name", "deployment.environment")
-		version := res["service.version"]
+		service, env, version := identity(rs.Resource())
 		sss := rs.ScopeSpans()
 		for j := range sss.Len() {
 			spans := sss.At(j).Spans()

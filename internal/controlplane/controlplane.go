@@ -314,19 +314,19 @@ func (p *Plane) config() *config.Config {
 // metrics providers are built from it from now on, and incidents are announced on
 // the Slack and PagerDuty it names (a notify section it drops stops them).
 func (p *Plane) SetConfig(ctx context.Context, cfg *config.Config) error {
-	// notify is checked before anything changes; then it cannot fail
-	if err := ConfigureIncidents(&incident.Manager{}, cfg, nil); err != nil {
+	var out io.Writer
+	if p.Deployer != nil {
+		out = p.Deployer.Out
+	}
+	chat, pager, err := incidentChannels(cfg, out) // before anything changes
+	if err != nil {
 		return err
 	}
 	if err := p.Store.Put(ctx, "service", cfg.Service, cfg); err != nil {
 		return err
 	}
 	if p.Incidents != nil {
-		var out io.Writer
-		if p.Deployer != nil {
-			out = p.Deployer.Out
-		}
-		_ = ConfigureIncidents(p.Incidents, cfg, out)
+		p.Incidents.SetChannels(chat, pager)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -27,12 +27,24 @@ type changer interface {
 }
 
 // ConfigureIncidents gives m the chat conversation and the pager cfg's notify
+// section names (see incidentChannels); a malformed setting is an error and
+// changes nothing. Called again with a later configuration, it rewires m between
+// two of its writes.
+func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) error {
+	chat, pager, err := incidentChannels(cfg, out)
+	if err != nil {
+		return err
+	}
+	m.SetChannels(chat, pager)
+	return nil
+}
+
+// incidentChannels builds the chat conversation and the pager cfg's notify
 // section names (notify.slack, notify.pagerduty), with their secrets read from
 // the environment variables it names. A secret missing from the environment turns
 // that channel off with a line on out (when not nil), so reading commands work in
-// any shell; a malformed setting is an error and changes nothing. Called again
-// with a later configuration, it rewires m between two of its writes.
-func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) error {
+// any shell. Either is nil when not configured.
+func incidentChannels(cfg *config.Config, out io.Writer) (incident.Conversation, incident.Pager, error) {
 	warn := func(format string, args ...any) {
 		if out != nil {
 			fmt.Fprintf(out, format+"\n", args...)
@@ -49,7 +61,7 @@ func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) 
 			}
 			n, err := slack.New(token, opts...)
 			if err != nil {
-				return fmt.Errorf("notify.slack of %s: %w (the token comes from %s)", cfg.Service, err, variable)
+				return nil, nil, fmt.Errorf("notify.slack of %s: %w (the token comes from %s)", cfg.Service, err, variable)
 			}
 			chat = n
 		} else {
@@ -65,15 +77,14 @@ func ConfigureIncidents(m *incident.Manager, cfg *config.Config, out io.Writer) 
 			}
 			c, err := pagerduty.New(key, opts...)
 			if err != nil {
-				return fmt.Errorf("notify.pagerduty of %s: %w (the key comes from %s)", cfg.Service, err, variable)
+				return nil, nil, fmt.Errorf("notify.pagerduty of %s: %w (the key comes from %s)", cfg.Service, err, variable)
 			}
 			pager = c
 		} else {
 			warn("notify.pagerduty of %s: %s is not set: nobody is paged for incidents (export the integration key in the environment of slipway up)", cfg.Service, variable)
 		}
 	}
-	m.SetChannels(chat, pager)
-	return nil
+	return chat, pager, nil
 }
 
 // announcementOnly reports whether err, returned with the recorded incident inc,
@@ -113,7 +124,7 @@ const settle = 2 * time.Second
 // change event to PagerDuty for deploys to the last environment.
 func (s *service) followDeploys(ctx context.Context) {
 	var warnings strings.Builder
-	if err := ConfigureIncidents(&incident.Manager{}, s.plane.config(), &warnings); err == nil {
+	if _, _, err := incidentChannels(s.plane.config(), &warnings); err == nil {
 		for _, line := range strings.Split(strings.TrimSpace(warnings.String()), "\n") {
 			if line != "" {
 				s.log.Warn(line)
